@@ -1,0 +1,377 @@
+//! The backward sweep, and the two ways to ask for gradients:
+//! [`Tensor::backward`] (accumulate into parameters' `.grad`, as in PyTorch)
+//! and [`grad`] (return gradients as tensors, optionally differentiable).
+
+use std::rc::Rc;
+
+use smallvec::SmallVec;
+
+use super::anomaly;
+use super::function::BackwardCtx;
+use super::mode::GradModeGuard;
+use super::tape::{EntryKind, GradMeta, GraphToken, InputRef, LeafMeta, TAPE};
+use crate::error::{or_panic, Error, Result};
+use crate::shape::Shape;
+use crate::tensor::Tensor;
+
+/// Options for [`Tensor::backward_with`] and [`grad_with`].
+#[derive(Clone, Debug, Default)]
+pub struct BackwardOptions {
+    /// Keep the tape after the sweep so the same graph can be swept again
+    /// (`retain_graph=True`). Without it the tape is released.
+    pub retain_graph: bool,
+    /// Record the backward computation itself, so gradients can be
+    /// differentiated again (`create_graph=True`). Implies `retain_graph`.
+    pub create_graph: bool,
+}
+
+const RELEASED: &str = "trying to backward through a graph that has already been released \
+    (by an earlier backward() or because all of its tensors were dropped); pass \
+    retain_graph: true to the first backward if you need to go through the graph twice";
+
+impl Tensor {
+    /// Computes the gradient of this scalar with respect to every leaf that
+    /// requires grad, adding it into their [`grad`](Tensor::grad)
+    /// (`torch.Tensor.backward()`), then releases the tape.
+    ///
+    /// Gradients accumulate across calls until cleared with
+    /// [`zero_grad`](Tensor::zero_grad), so several micro-batches can be
+    /// summed. A leaf used several times in the graph gets one summed
+    /// gradient.
+    pub fn try_backward(&self) -> Result<()> {
+        self.try_backward_with(None, BackwardOptions::default())
+    }
+
+    /// Panicking form of [`try_backward`](Tensor::try_backward).
+    #[track_caller]
+    pub fn backward(&self) {
+        or_panic(self.try_backward())
+    }
+
+    /// Backward with an explicit seed gradient (required for non-scalar
+    /// outputs) and options (`torch.Tensor.backward(gradient, retain_graph,
+    /// create_graph)`).
+    pub fn try_backward_with(
+        &self,
+        gradient: Option<&Tensor>,
+        options: BackwardOptions,
+    ) -> Result<()> {
+        let seed = seed_for(self, gradient, "backward")?;
+        let roots = [(self, seed)];
+        let (grads, leaves) = sweep(&roots, &[], options.create_graph)?;
+        let mut to_accumulate: Vec<(Rc<LeafMeta>, Tensor)> = Vec::new();
+        TAPE.with(|cell| {
+            let tape = cell.borrow();
+            for (i, g) in grads.into_iter().enumerate() {
+                if let (Some(g), Some(EntryKind::Leaf(leaf))) =
+                    (g, tape.entries.get(i).map(|e| &e.kind))
+                {
+                    to_accumulate.push((leaf.clone(), g));
+                }
+            }
+        });
+        if let Some((leaf, g)) = leaves {
+            to_accumulate.push((leaf, g));
+        }
+        let _mode = GradModeGuard::set(options.create_graph);
+        for (leaf, g) in to_accumulate {
+            let mut slot = leaf.grad.borrow_mut();
+            let total = match slot.take() {
+                None => g,
+                Some(previous) => previous.try_add(&g)?,
+            };
+            *slot = Some(total);
+        }
+        finish(&options);
+        Ok(())
+    }
+
+    /// Panicking form of [`try_backward_with`](Tensor::try_backward_with).
+    #[track_caller]
+    pub fn backward_with(&self, gradient: Option<&Tensor>, options: BackwardOptions) {
+        or_panic(self.try_backward_with(gradient, options))
+    }
+}
+
+/// Gradients of the scalar `outputs` with respect to `inputs`, returned
+/// instead of accumulated (`torch.autograd.grad`).
+///
+/// With `create_graph` the returned gradients are themselves recorded, so
+/// they can be differentiated again: Hessian-vector products, gradient
+/// penalties, Newton steps. An input the outputs do not depend on gets a
+/// zero gradient.
+///
+/// ```
+/// use tapegrad::{grad, Tensor};
+/// let x = Tensor::new([2.0f64]).requires_grad_(true);
+/// let y = x.powf(3.0).sum();                          // y = x³
+/// let dy = &grad(&[&y], &[&x], true).unwrap()[0];     // 3x² = 12
+/// let d2y = &grad(&[&dy.sum()], &[&x], false).unwrap()[0]; // 6x = 12
+/// assert_eq!(dy.to_vec::<f64>(), vec![12.0]);
+/// assert_eq!(d2y.to_vec::<f64>(), vec![12.0]);
+/// ```
+pub fn grad(outputs: &[&Tensor], inputs: &[&Tensor], create_graph: bool) -> Result<Vec<Tensor>> {
+    grad_with(
+        outputs,
+        &[],
+        inputs,
+        BackwardOptions {
+            retain_graph: create_graph,
+            create_graph,
+        },
+    )
+}
+
+/// [`grad`] with seed gradients for non-scalar outputs (`grad_outputs`, one
+/// per output, or empty for scalars) and explicit options.
+pub fn grad_with(
+    outputs: &[&Tensor],
+    grad_outputs: &[&Tensor],
+    inputs: &[&Tensor],
+    options: BackwardOptions,
+) -> Result<Vec<Tensor>> {
+    if !grad_outputs.is_empty() && grad_outputs.len() != outputs.len() {
+        return Err(Error::autograd(
+            "grad",
+            format!(
+                "got {} grad_outputs for {} outputs",
+                grad_outputs.len(),
+                outputs.len()
+            ),
+        ));
+    }
+    let mut roots = Vec::with_capacity(outputs.len());
+    for (k, out) in outputs.iter().enumerate() {
+        roots.push((*out, seed_for(out, grad_outputs.get(k).copied(), "grad")?));
+    }
+    // Where each input sits on the tape (None: not reached by the outputs).
+    let mut targets: Vec<Option<usize>> = Vec::with_capacity(inputs.len());
+    TAPE.with(|cell| -> Result<()> {
+        let tape = cell.borrow();
+        for (k, input) in inputs.iter().enumerate() {
+            targets.push(match &input.meta {
+                GradMeta::None => {
+                    return Err(Error::autograd(
+                        "grad",
+                        format!("input {k} does not require grad"),
+                    ))
+                }
+                GradMeta::Leaf(leaf) => tape.leaf_index(leaf),
+                GradMeta::Node(node) if node.token.generation == tape.generation => {
+                    Some(node.index)
+                }
+                GradMeta::Node(_) => return Err(Error::autograd("grad", RELEASED)),
+            });
+        }
+        Ok(())
+    })?;
+    let keep: SmallVec<[usize; 4]> = targets.iter().flatten().copied().collect();
+    let (grads, leaf_root) = sweep(&roots, &keep, options.create_graph)?;
+    let mut result = Vec::with_capacity(inputs.len());
+    for (k, input) in inputs.iter().enumerate() {
+        let from_leaf_root = match (&leaf_root, &input.meta) {
+            (Some((root, g)), GradMeta::Leaf(leaf)) if Rc::ptr_eq(root, leaf) => Some(g.clone()),
+            _ => None,
+        };
+        let found = targets[k].and_then(|i| grads.get(i).cloned().flatten());
+        result.push(match (found, from_leaf_root) {
+            (Some(a), Some(b)) => a.try_add(&b)?,
+            (Some(g), None) | (None, Some(g)) => g,
+            (None, None) => Tensor::zeros_like(input),
+        });
+    }
+    finish(&options);
+    Ok(result)
+}
+
+/// Releases the tape unless asked to keep it.
+fn finish(options: &BackwardOptions) {
+    if !(options.retain_graph || options.create_graph) {
+        let old = TAPE.with(|cell| cell.borrow_mut().release());
+        drop(old);
+    }
+}
+
+/// The seed gradient for `output`: the given one (checked), or 1 for a
+/// scalar.
+fn seed_for(output: &Tensor, gradient: Option<&Tensor>, op: &'static str) -> Result<Tensor> {
+    if !output.requires_grad() {
+        return Err(Error::autograd(
+            op,
+            "the tensor does not require grad and has no grad_fn, so there is nothing to \
+             differentiate (call requires_grad_(true) on the parameters, outside no_grad)",
+        ));
+    }
+    match gradient {
+        Some(g) => {
+            if g.shape() != output.shape() {
+                return Err(Error::mismatch(
+                    op,
+                    "the seed gradient must have the output's shape",
+                    g.shape(),
+                    output.shape(),
+                ));
+            }
+            if g.dtype() != output.dtype() {
+                return Err(Error::DTypeMismatch {
+                    op,
+                    lhs: g.dtype(),
+                    rhs: output.dtype(),
+                });
+            }
+            // Kept attached: under create_graph the gradient may depend on it.
+            Ok(g.clone())
+        }
+        None if output.numel() == 1 => Ok(Tensor::ones_like(output)),
+        None => Err(Error::autograd(
+            op,
+            format!(
+                "a gradient can be created implicitly only for a scalar output, but the \
+                 output has shape {}; pass a seed gradient of that shape",
+                output.shape()
+            ),
+        )),
+    }
+}
+
+/// The gradient for a leaf that is itself one of the roots.
+type LeafRoot = Option<(Rc<LeafMeta>, Tensor)>;
+
+/// One reverse pass over the tape, from the highest root down to entry 0.
+///
+/// Returns the gradient reaching each entry at or below the highest root
+/// (op entries are cleared as they are consumed, except those in `keep`),
+/// and the seed of a root that is a bare leaf.
+fn sweep(
+    roots: &[(&Tensor, Tensor)],
+    keep: &[usize],
+    create_graph: bool,
+) -> Result<(Vec<Option<Tensor>>, LeafRoot)> {
+    let mut seeds: Vec<(usize, Tensor)> = Vec::new();
+    let mut leaf_root: LeafRoot = None;
+    let token: Option<Rc<GraphToken>> = TAPE.with(|cell| -> Result<Option<Rc<GraphToken>>> {
+        let tape = cell.borrow();
+        let mut token = None;
+        for (out, seed) in roots {
+            match &out.meta {
+                GradMeta::Node(node) if node.token.generation == tape.generation => {
+                    seeds.push((node.index, seed.clone()));
+                    token = Some(node.token.clone());
+                }
+                GradMeta::Node(_) => return Err(Error::autograd("backward", RELEASED)),
+                GradMeta::Leaf(leaf) => match tape.leaf_index(leaf) {
+                    Some(i) => seeds.push((i, seed.clone())),
+                    None => leaf_root = Some((leaf.clone(), seed.clone())),
+                },
+                GradMeta::None => {}
+            }
+        }
+        Ok(token)
+    })?;
+    let n = seeds.iter().map(|(i, _)| i + 1).max().unwrap_or(0);
+    let mut grads: Vec<Option<Tensor>> = vec![None; n];
+    let _mode = GradModeGuard::set(create_graph);
+    for (i, seed) in seeds {
+        accumulate(&mut grads[i], seed)?;
+    }
+    let ctx_token = if create_graph { token } else { None };
+    for i in (0..n).rev() {
+        if grads[i].is_none() {
+            continue;
+        }
+        let Some((backward, inputs, input_shapes)) = take_op(i)? else {
+            continue; // a leaf: its gradient stays in `grads`
+        };
+        let g = if keep.contains(&i) {
+            grads[i].clone()
+        } else {
+            grads[i].take()
+        }
+        .expect("checked above");
+        let ctx = BackwardCtx {
+            index: i,
+            inputs: &inputs,
+            token: ctx_token.clone(),
+        };
+        let result = backward.backward(&ctx, &g);
+        let name = backward.name();
+        put_back(i, backward);
+        let input_grads = result?;
+        for (k, gk) in input_grads.into_iter().enumerate() {
+            let Some(gk) = gk else { continue };
+            match inputs.get(k) {
+                Some(InputRef::Entry(j)) => {
+                    let (shape, dtype) = &input_shapes[k];
+                    if gk.shape() != shape || gk.dtype() != *dtype {
+                        return Err(Error::autograd(
+                            "backward",
+                            format!(
+                                "internal error: {name} returned a gradient of shape {} ({}) for \
+                                 input {k} of shape {shape} ({dtype})",
+                                gk.shape(),
+                                gk.dtype()
+                            ),
+                        ));
+                    }
+                    anomaly::check_gradient(name, i, k, &gk)?;
+                    accumulate(&mut grads[*j], gk)?;
+                }
+                Some(InputRef::Released) => return Err(Error::autograd("backward", RELEASED)),
+                Some(InputRef::Constant) | None => {}
+            }
+        }
+    }
+    Ok((grads, leaf_root))
+}
+
+type TakenOp = (
+    Box<dyn super::function::Backward>,
+    SmallVec<[InputRef; 2]>,
+    SmallVec<[(Shape, crate::DType); 2]>,
+);
+
+/// Moves entry `i`'s backward out of the tape so that it can run while the
+/// tape is free to record (under `create_graph`). `None` for a leaf.
+fn take_op(i: usize) -> Result<Option<TakenOp>> {
+    TAPE.with(|cell| {
+        let mut tape = cell.borrow_mut();
+        let (backward, inputs) = match &mut tape.entries[i].kind {
+            EntryKind::Leaf(_) => return Ok(None),
+            EntryKind::Op { backward, inputs } => (backward.take(), inputs.clone()),
+        };
+        let backward = backward.ok_or_else(|| {
+            Error::autograd(
+                "backward",
+                "internal error: re-entrant backward over one entry",
+            )
+        })?;
+        let shapes = inputs
+            .iter()
+            .map(|r| match r {
+                InputRef::Entry(j) => {
+                    let e = &tape.entries[*j];
+                    (e.shape.clone(), e.dtype)
+                }
+                _ => (Shape::scalar(), crate::DType::F32),
+            })
+            .collect();
+        Ok(Some((backward, inputs, shapes)))
+    })
+}
+
+fn put_back(i: usize, op: Box<dyn super::function::Backward>) {
+    TAPE.with(|cell| {
+        if let EntryKind::Op { backward, .. } = &mut cell.borrow_mut().entries[i].kind {
+            *backward = Some(op);
+        }
+    });
+}
+
+/// Adds `g` into a gradient slot.
+fn accumulate(slot: &mut Option<Tensor>, g: Tensor) -> Result<()> {
+    *slot = Some(match slot.take() {
+        None => g,
+        Some(previous) => previous.try_add(&g)?,
+    });
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! Element-wise kernels: map one tensor, or zip two with broadcasting.
+//!
+//! Fast paths cover what training spends its time on: contiguous operands of
+//! the same shape, and a scalar on either side. Everything else (broadcast,
+//! transposed views) goes through the strided walker.
+
+use crate::dtype::Element;
+use crate::shape::{Dims, Shape};
+use crate::tensor::layout::Layout;
+use crate::tensor::Tensor;
+
+use super::strided::for_each_offsets;
+
+/// `f` applied to every element, in row-major order.
+#[inline]
+pub(crate) fn map<T: Element>(x: &Tensor, f: impl Fn(T) -> T) -> Vec<T> {
+    x.with_contiguous::<T, _>(|d| d.iter().map(|&v| f(v)).collect())
+}
+
+/// Strides that read `layout` as if broadcast to `out` (stride 0 along
+/// dims that are 1 in `layout` or missing on its left).
+pub(crate) fn broadcast_strides(layout: &Layout, out: &Shape) -> Dims {
+    let rank = out.rank();
+    let offset = rank - layout.shape.rank();
+    let mut strides = Dims::from_elem(0, rank);
+    for (d, s) in strides.iter_mut().enumerate().skip(offset) {
+        let k = d - offset;
+        if layout.shape.0[k] != 1 {
+            *s = layout.strides[k];
+        }
+    }
+    strides
+}
+
+/// `f(a, b)` for every element of the broadcast shape `out`.
+#[inline]
+pub(crate) fn zip<T: Element>(
+    a: &Tensor,
+    b: &Tensor,
+    out: &Shape,
+    f: impl Fn(T, T) -> T,
+) -> Vec<T> {
+    let n = out.numel();
+    let same_shape = a.shape() == out && b.shape() == out;
+    if same_shape && a.is_contiguous() && b.is_contiguous() {
+        return a.with_contiguous::<T, _>(|x| {
+            b.with_contiguous::<T, _>(|y| x.iter().zip(y).map(|(&p, &q)| f(p, q)).collect())
+        });
+    }
+    if b.numel() == 1 && a.shape() == out {
+        let s = b.to_vec::<T>()[0];
+        return map(a, |v| f(v, s));
+    }
+    if a.numel() == 1 && b.shape() == out {
+        let s = a.to_vec::<T>()[0];
+        return map(b, |v| f(s, v));
+    }
+    let mut result = Vec::with_capacity(n);
+    a.with_strided::<T, _>(|da, la| {
+        b.with_strided::<T, _>(|db, lb| {
+            let sa = broadcast_strides(la, out);
+            let sb = broadcast_strides(lb, out);
+            for_each_offsets(out.dims(), [&sa, &sb], [la.offset, lb.offset], |[i, j]| {
+                result.push(f(da[i], db[j]))
+            });
+        })
+    });
+    result
+}
+
+/// `f(c, a, b)` over the broadcast of three tensors (used by `where`).
+pub(crate) fn zip3<T: Element>(
+    c: &Tensor,
+    a: &Tensor,
+    b: &Tensor,
+    out: &Shape,
+    f: impl Fn(T, T, T) -> T,
+) -> Vec<T> {
+    let mut result = Vec::with_capacity(out.numel());
+    c.with_strided::<T, _>(|dc, lc| {
+        a.with_strided::<T, _>(|da, la| {
+            b.with_strided::<T, _>(|db, lb| {
+                let sc = broadcast_strides(lc, out);
+                let sa = broadcast_strides(la, out);
+                let sb = broadcast_strides(lb, out);
+                for_each_offsets(
+                    out.dims(),
+                    [&sc, &sa, &sb],
+                    [lc.offset, la.offset, lb.offset],
+                    |[k, i, j]| result.push(f(dc[k], da[i], db[j])),
+                );
+            })
+        })
+    });
+    result
+}

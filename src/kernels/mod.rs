@@ -1,0 +1,6 @@
+//! Low-level loops over buffers. Nothing here knows about autograd.
+
+pub(crate) mod elementwise;
+pub(crate) mod reduce;
+pub(crate) mod special;
+pub(crate) mod strided;

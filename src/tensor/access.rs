@@ -1,0 +1,149 @@
+//! Reading values out of a tensor, and the typed buffer access kernels use.
+
+use super::layout::Layout;
+use super::Tensor;
+use crate::dtype::{dispatch, Element};
+use crate::error::{or_panic, Error, Result};
+use crate::kernels::strided::for_each_offsets;
+
+impl Tensor {
+    /// The elements in row-major order, converted to `T` if the dtype differs
+    /// (`torch.Tensor.tolist`, flattened).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::new([[1.0f32, 2.0], [3.0, 4.0]]).transpose(0, 1);
+    /// assert_eq!(t.to_vec::<f64>(), vec![1.0, 3.0, 2.0, 4.0]);
+    /// ```
+    pub fn to_vec<T: Element>(&self) -> Vec<T> {
+        dispatch!(self.dtype(), S => {
+            self.with_contiguous::<S, _>(|data| data.iter().map(|&v| T::from_f64(v.to_f64())).collect())
+        })
+    }
+
+    /// The value of a one-element tensor (`torch.Tensor.item`).
+    pub fn try_item<T: Element>(&self) -> Result<T> {
+        if self.numel() != 1 {
+            return Err(Error::bad_shape(
+                "item",
+                "a tensor with exactly one element is required",
+                self.shape(),
+            ));
+        }
+        Ok(self.to_vec::<T>()[0])
+    }
+
+    /// Panicking form of [`try_item`](Tensor::try_item).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::new([2.0f32, 3.0]).sum().item::<f32>(), 5.0);
+    /// ```
+    #[track_caller]
+    pub fn item<T: Element>(&self) -> T {
+        or_panic(self.try_item())
+    }
+
+    /// A tensor with the same values laid out row-major without gaps; `self`
+    /// (shared, no copy) when it already is. Gradients flow through unchanged,
+    /// so the result keeps `self`'s place in the graph.
+    pub fn contiguous(&self) -> Tensor {
+        if self.is_contiguous() {
+            return self.clone();
+        }
+        let buffer = dispatch!(self.dtype(), T => <T as crate::dtype::private::Sealed>::wrap(self.with_contiguous::<T, _>(|d| d.to_vec())));
+        let mut out = Tensor::from_buffer(buffer, self.shape().clone());
+        // Same values, same shape: the copy stands for the same graph node.
+        out.meta = self.meta.clone();
+        out
+    }
+
+    /// Copies `src`'s values into this tensor's buffer, in place and without
+    /// recording anything (`torch.Tensor.copy_` under `no_grad`). Shapes and
+    /// dtypes must match exactly; `self` must be contiguous.
+    ///
+    /// This is how checkpoints are loaded into existing parameters.
+    pub fn try_copy_(&self, src: &Tensor) -> Result<()> {
+        if self.shape() != src.shape() {
+            return Err(Error::mismatch(
+                "copy_",
+                "source and destination shapes must be equal",
+                src.shape(),
+                self.shape(),
+            ));
+        }
+        if self.dtype() != src.dtype() {
+            return Err(Error::DTypeMismatch {
+                op: "copy_",
+                lhs: src.dtype(),
+                rhs: self.dtype(),
+            });
+        }
+        if !self.is_contiguous() {
+            return Err(Error::invalid(
+                "copy_",
+                "the destination must be contiguous",
+            ));
+        }
+        dispatch!(self.dtype(), T => {
+            let values = src.with_contiguous::<T, _>(|d| d.to_vec());
+            self.update_data::<T>(|dst| dst.copy_from_slice(&values));
+        });
+        Ok(())
+    }
+
+    /// Panicking form of [`try_copy_`](Tensor::try_copy_).
+    #[track_caller]
+    pub fn copy_(&self, src: &Tensor) {
+        or_panic(self.try_copy_(src))
+    }
+
+    /// Runs `f` on the elements in row-major order, borrowing the buffer when
+    /// the layout is contiguous and gathering a copy otherwise.
+    ///
+    /// `T` must be this tensor's element type (callers dispatch on `dtype()`).
+    #[inline]
+    pub(crate) fn with_contiguous<T: Element, R>(&self, f: impl FnOnce(&[T]) -> R) -> R {
+        let buffer = self.storage.borrow();
+        let data = T::slice(&buffer).expect("tapegrad internal error: kernel dtype mismatch");
+        if self.layout.is_contiguous() {
+            f(&data[self.layout.contiguous_range()])
+        } else {
+            f(&gather(data, &self.layout))
+        }
+    }
+
+    /// Runs `f` on the whole buffer and the layout that indexes it.
+    #[inline]
+    pub(crate) fn with_strided<T: Element, R>(&self, f: impl FnOnce(&[T], &Layout) -> R) -> R {
+        let buffer = self.storage.borrow();
+        let data = T::slice(&buffer).expect("tapegrad internal error: kernel dtype mismatch");
+        f(data, &self.layout)
+    }
+
+    /// Mutates the elements in place (row-major). Only for contiguous tensors;
+    /// used by optimizers and [`copy_`](Tensor::copy_), never by ops.
+    pub(crate) fn update_data<T: Element>(&self, f: impl FnOnce(&mut [T])) {
+        assert!(
+            self.is_contiguous(),
+            "tapegrad internal error: in-place update of a view"
+        );
+        let range = self.layout.contiguous_range();
+        let mut buffer = self.storage.borrow_mut();
+        let data =
+            T::slice_mut(&mut buffer).expect("tapegrad internal error: kernel dtype mismatch");
+        f(&mut data[range]);
+    }
+}
+
+/// Copies the elements a layout addresses into a new row-major vector.
+pub(crate) fn gather<T: Element>(data: &[T], layout: &Layout) -> Vec<T> {
+    let mut out = Vec::with_capacity(layout.numel());
+    for_each_offsets(
+        layout.shape.dims(),
+        [&layout.strides],
+        [layout.offset],
+        |[o]| out.push(data[o]),
+    );
+    out
+}

@@ -1,0 +1,297 @@
+//! Constructors: from data, filled, ranges, identity, random.
+
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal, StandardUniform};
+
+use super::Tensor;
+use crate::dtype::{dispatch, DType, Element};
+use crate::error::{Error, Result};
+use crate::shape::{Dims, Shape};
+
+/// Data that [`Tensor::new`] accepts: a scalar or (nested) fixed-size arrays
+/// of `f32` or `f64`. Arrays are rectangular by construction, so `new`
+/// cannot fail.
+pub trait TensorData {
+    /// The element type, which becomes the tensor's dtype.
+    type Elem: Element;
+    /// Appends this value's shape (outermost first) to `dims`.
+    fn push_dims(&self, dims: &mut Vec<usize>);
+    /// Appends the elements in row-major order.
+    fn push_values(&self, out: &mut Vec<Self::Elem>);
+}
+
+impl TensorData for f32 {
+    type Elem = f32;
+    fn push_dims(&self, _: &mut Vec<usize>) {}
+    fn push_values(&self, out: &mut Vec<f32>) {
+        out.push(*self);
+    }
+}
+
+impl TensorData for f64 {
+    type Elem = f64;
+    fn push_dims(&self, _: &mut Vec<usize>) {}
+    fn push_values(&self, out: &mut Vec<f64>) {
+        out.push(*self);
+    }
+}
+
+impl<D: TensorData, const N: usize> TensorData for [D; N] {
+    type Elem = D::Elem;
+    fn push_dims(&self, dims: &mut Vec<usize>) {
+        dims.push(N);
+        if let Some(first) = self.first() {
+            first.push_dims(dims);
+        } else {
+            // An empty array's inner dims are unknown: PyTorch gives shape [0].
+        }
+    }
+    fn push_values(&self, out: &mut Vec<D::Elem>) {
+        for item in self {
+            item.push_values(out);
+        }
+    }
+}
+
+impl Tensor {
+    /// A tensor from a scalar or nested arrays; the dtype follows the element
+    /// type (`torch.tensor`).
+    ///
+    /// Rust types an unsuffixed float literal as `f64` when nothing else fixes
+    /// it: write `1.0f32` (or annotate) for a `float32` tensor.
+    ///
+    /// ```
+    /// use tapegrad::{DType, Tensor};
+    /// let t = Tensor::new([[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// assert_eq!(t.dims(), &[2, 3]);
+    /// assert_eq!(t.dtype(), DType::F32);
+    /// assert_eq!(Tensor::new(2.5f64).dtype(), DType::F64);
+    /// ```
+    pub fn new<D: TensorData>(data: D) -> Tensor {
+        let mut dims = Vec::new();
+        data.push_dims(&mut dims);
+        let mut values = Vec::new();
+        data.push_values(&mut values);
+        let shape = Shape::new(&dims);
+        debug_assert_eq!(shape.numel(), values.len());
+        Tensor::from_parts(values, shape)
+    }
+
+    /// A tensor from a flat vector in row-major order and a shape.
+    ///
+    /// The data comes from outside the type system's view, so a length that
+    /// does not match the shape is an error, not a panic.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]).unwrap();
+    /// assert_eq!(t.to_vec::<f32>()[4], 5.0);
+    /// assert!(Tensor::from_vec(vec![1.0f32; 5], &[2, 3]).is_err());
+    /// ```
+    pub fn from_vec<T: Element>(data: Vec<T>, shape: impl Into<Shape>) -> Result<Tensor> {
+        let shape = shape.into();
+        if data.len() != shape.numel() {
+            return Err(Error::DataLength {
+                op: "from_vec",
+                len: data.len(),
+                shape: shape.clone(),
+                numel: shape.numel(),
+            });
+        }
+        Ok(Tensor::from_parts(data, shape))
+    }
+
+    /// Like [`from_vec`](Tensor::from_vec), copying from a slice.
+    pub fn from_slice<T: Element>(data: &[T], shape: impl Into<Shape>) -> Result<Tensor> {
+        Tensor::from_vec(data.to_vec(), shape)
+    }
+
+    /// A 0-d tensor holding one value; the dtype follows the value's type.
+    pub fn scalar<T: Element>(value: T) -> Tensor {
+        Tensor::from_parts(vec![value], Shape::scalar())
+    }
+
+    /// A `float32` tensor filled with `value` (`torch.full`).
+    pub fn full(shape: impl Into<Shape>, value: f64) -> Tensor {
+        Tensor::full_dtype(shape, value, DType::F32)
+    }
+
+    /// A tensor of the given dtype filled with `value`.
+    pub fn full_dtype(shape: impl Into<Shape>, value: f64, dtype: DType) -> Tensor {
+        let shape = shape.into();
+        let n = shape.numel();
+        dispatch!(dtype, T => Tensor::from_parts(vec![T::from_f64(value); n], shape))
+    }
+
+    /// A `float32` tensor of zeros (`torch.zeros`).
+    pub fn zeros(shape: impl Into<Shape>) -> Tensor {
+        Tensor::full(shape, 0.0)
+    }
+
+    /// A `float32` tensor of ones (`torch.ones`).
+    pub fn ones(shape: impl Into<Shape>) -> Tensor {
+        Tensor::full(shape, 1.0)
+    }
+
+    /// Zeros with the shape and dtype of `other` (`torch.zeros_like`).
+    pub fn zeros_like(other: &Tensor) -> Tensor {
+        Tensor::full_dtype(other.shape(), 0.0, other.dtype())
+    }
+
+    /// Ones with the shape and dtype of `other` (`torch.ones_like`).
+    pub fn ones_like(other: &Tensor) -> Tensor {
+        Tensor::full_dtype(other.shape(), 1.0, other.dtype())
+    }
+
+    /// `value` with the shape and dtype of `other` (`torch.full_like`).
+    pub fn full_like(other: &Tensor, value: f64) -> Tensor {
+        Tensor::full_dtype(other.shape(), value, other.dtype())
+    }
+
+    /// The 1-d `float32` tensor `start, start + step, ...` up to but excluding
+    /// `end` (`torch.arange`). Fails if `step` is 0 or not finite, or the
+    /// range is not finite.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::arange(0.0, 1.0, 0.25).unwrap().to_vec::<f32>(), vec![0.0, 0.25, 0.5, 0.75]);
+    /// ```
+    pub fn arange(start: f64, end: f64, step: f64) -> Result<Tensor> {
+        Tensor::arange_dtype(start, end, step, DType::F32)
+    }
+
+    /// [`arange`](Tensor::arange) with a chosen dtype.
+    pub fn arange_dtype(start: f64, end: f64, step: f64, dtype: DType) -> Result<Tensor> {
+        if !(start.is_finite() && end.is_finite() && step.is_finite()) || step == 0.0 {
+            return Err(Error::invalid(
+                "arange",
+                format!("need finite start/end and a finite non-zero step, got start={start}, end={end}, step={step}"),
+            ));
+        }
+        let count = ((end - start) / step).ceil().max(0.0);
+        if count > (isize::MAX as f64) / 8.0 {
+            return Err(Error::invalid(
+                "arange",
+                format!("{count} elements is too many"),
+            ));
+        }
+        let n = count as usize;
+        Ok(dispatch!(dtype, T => {
+            let data: Vec<T> = (0..n).map(|i| T::from_f64(start + i as f64 * step)).collect();
+            Tensor::from_parts(data, Shape::new(&[n]))
+        }))
+    }
+
+    /// The `n × n` `float32` identity matrix (`torch.eye`).
+    pub fn eye(n: usize) -> Tensor {
+        Tensor::eye_dtype(n, DType::F32)
+    }
+
+    /// [`eye`](Tensor::eye) with a chosen dtype.
+    pub fn eye_dtype(n: usize, dtype: DType) -> Tensor {
+        dispatch!(dtype, T => {
+            let mut data = vec![T::ZERO; n * n];
+            for i in 0..n {
+                data[i * n + i] = T::ONE;
+            }
+            Tensor::from_parts(data, Shape::new(&[n, n]))
+        })
+    }
+
+    /// `float32` samples from the uniform distribution on `[0, 1)`
+    /// (`torch.rand`), drawn from `rng` so a seed reproduces them.
+    ///
+    /// ```
+    /// use tapegrad::{seeded_rng, Tensor};
+    /// let a = Tensor::rand(&[3], &mut seeded_rng(7));
+    /// let b = Tensor::rand(&[3], &mut seeded_rng(7));
+    /// assert_eq!(a.to_vec::<f32>(), b.to_vec::<f32>());
+    /// ```
+    pub fn rand<R: Rng + ?Sized>(shape: impl Into<Shape>, rng: &mut R) -> Tensor {
+        Tensor::rand_dtype(shape, DType::F32, rng)
+    }
+
+    /// [`rand`](Tensor::rand) with a chosen dtype.
+    pub fn rand_dtype<R: Rng + ?Sized>(
+        shape: impl Into<Shape>,
+        dtype: DType,
+        rng: &mut R,
+    ) -> Tensor {
+        let shape = shape.into();
+        let n = shape.numel();
+        match dtype {
+            DType::F32 => {
+                let d: Vec<f32> = (0..n).map(|_| StandardUniform.sample(rng)).collect();
+                Tensor::from_parts(d, shape)
+            }
+            DType::F64 => {
+                let d: Vec<f64> = (0..n).map(|_| StandardUniform.sample(rng)).collect();
+                Tensor::from_parts(d, shape)
+            }
+        }
+    }
+
+    /// `float32` samples from the standard normal distribution
+    /// (`torch.randn`), drawn from `rng`.
+    pub fn randn<R: Rng + ?Sized>(shape: impl Into<Shape>, rng: &mut R) -> Tensor {
+        Tensor::randn_dtype(shape, DType::F32, rng)
+    }
+
+    /// [`randn`](Tensor::randn) with a chosen dtype.
+    pub fn randn_dtype<R: Rng + ?Sized>(
+        shape: impl Into<Shape>,
+        dtype: DType,
+        rng: &mut R,
+    ) -> Tensor {
+        let shape = shape.into();
+        let n = shape.numel();
+        match dtype {
+            DType::F32 => {
+                let d: Vec<f32> = (0..n).map(|_| StandardNormal.sample(rng)).collect();
+                Tensor::from_parts(d, shape)
+            }
+            DType::F64 => {
+                let d: Vec<f64> = (0..n).map(|_| StandardNormal.sample(rng)).collect();
+                Tensor::from_parts(d, shape)
+            }
+        }
+    }
+
+    /// Samples from the uniform distribution on `[low, high)` with the given
+    /// dtype (`torch.empty(..).uniform_(low, high)`); used by initialisers.
+    pub fn uniform<R: Rng + ?Sized>(
+        shape: impl Into<Shape>,
+        low: f64,
+        high: f64,
+        dtype: DType,
+        rng: &mut R,
+    ) -> Result<Tensor> {
+        if !(low.is_finite() && high.is_finite()) || low > high {
+            return Err(Error::invalid(
+                "uniform",
+                format!("need finite low <= high, got low={low}, high={high}"),
+            ));
+        }
+        let u = Tensor::rand_dtype(shape, dtype, rng);
+        Ok(crate::autograd::no_grad(|| u.affine(high - low, low)))
+    }
+}
+
+/// Element count of a shape, failing instead of overflowing.
+pub(crate) fn checked_numel(dims: &Dims) -> Result<usize> {
+    dims.iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&n| n <= isize::MAX as usize / 8)
+        .ok_or_else(|| {
+            Error::invalid(
+                "shape",
+                format!("the shape {} has too many elements", Shape(dims.clone())),
+            )
+        })
+}
+
+/// A `StdRng` seeded from a `u64`: the same seed gives the same numbers on
+/// every run and platform.
+pub fn seeded_rng(seed: u64) -> rand::rngs::StdRng {
+    rand::SeedableRng::seed_from_u64(seed)
+}

@@ -1,0 +1,203 @@
+//! The [`Tensor`] type: shared storage, a strided layout, and autograd metadata.
+
+mod access;
+pub(crate) mod create;
+mod display;
+pub(crate) mod layout;
+pub(crate) mod storage;
+
+use std::rc::Rc;
+
+pub use create::TensorData;
+
+use crate::autograd::tape::{GradMeta, LeafMeta};
+use crate::dtype::DType;
+use crate::error::{or_panic, Error, Result};
+use crate::shape::Shape;
+use layout::Layout;
+use storage::{storage_from_vec, Buffer, Storage};
+
+/// An n-dimensional array of `f32` or `f64` that can record the operations
+/// applied to it, so that gradients can be computed by [`Tensor::backward`].
+///
+/// Cloning is cheap: clones share the same buffer. Views such as
+/// [`transpose`](Tensor::transpose) or [`narrow`](Tensor::narrow) share it too.
+/// Tensors are immutable values for ops; only optimizers (and
+/// [`copy_`](Tensor::copy_)) update a buffer in place.
+///
+/// A tensor is `!Send`: its graph lives on the tape of the thread that made
+/// it (see `docs/architecture.md`, "Threads").
+///
+/// ```
+/// use tapegrad::Tensor;
+/// let w = Tensor::new([[1.0f32, 2.0], [3.0, 4.0]]).requires_grad_(true);
+/// let x = Tensor::new([1.0f32, -1.0]);
+/// let loss = (&w * &x).sum_dim(1, false).square().sum();
+/// loss.backward();
+/// // d/dw Σᵢ (Σⱼ wᵢⱼ xⱼ)² = 2 (w x) xᵀ
+/// assert_eq!(w.grad().unwrap().to_vec::<f32>(), vec![-2.0, 2.0, -2.0, 2.0]);
+/// ```
+#[derive(Clone)]
+pub struct Tensor {
+    pub(crate) storage: Storage,
+    pub(crate) layout: Layout,
+    pub(crate) meta: GradMeta,
+}
+
+impl Tensor {
+    /// Wraps a buffer whose length equals the shape's element count, with a
+    /// contiguous layout and no autograd metadata.
+    pub(crate) fn from_buffer(buffer: Buffer, shape: Shape) -> Tensor {
+        debug_assert_eq!(buffer.len(), shape.numel());
+        Tensor {
+            storage: Rc::new(std::cell::RefCell::new(buffer)),
+            layout: Layout::contiguous(shape),
+            meta: GradMeta::None,
+        }
+    }
+
+    /// Wraps a typed vector; the length must match the shape.
+    pub(crate) fn from_parts<T: crate::Element>(data: Vec<T>, shape: Shape) -> Tensor {
+        debug_assert_eq!(data.len(), shape.numel());
+        Tensor {
+            storage: storage_from_vec(data),
+            layout: Layout::contiguous(shape),
+            meta: GradMeta::None,
+        }
+    }
+
+    /// A view of the same storage with a new layout and the given metadata.
+    pub(crate) fn view_with(&self, layout: Layout) -> Tensor {
+        Tensor {
+            storage: self.storage.clone(),
+            layout,
+            meta: GradMeta::None,
+        }
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &Shape {
+        &self.layout.shape
+    }
+
+    /// The shape as a slice of sizes.
+    pub fn dims(&self) -> &[usize] {
+        self.layout.shape.dims()
+    }
+
+    /// Number of dims (0 for a scalar).
+    pub fn ndim(&self) -> usize {
+        self.layout.shape.rank()
+    }
+
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.layout.numel()
+    }
+
+    /// Size of one dim; negative dims count from the end.
+    pub fn try_size(&self, dim: isize) -> Result<usize> {
+        let d = self.shape().dim("size", dim)?;
+        Ok(self.dims().get(d).copied().unwrap_or(1))
+    }
+
+    /// Size of one dim; panics if `dim` is out of range.
+    #[track_caller]
+    pub fn size(&self, dim: isize) -> usize {
+        or_panic(self.try_size(dim))
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        self.storage.borrow().dtype()
+    }
+
+    /// Strides of each dim, in elements.
+    pub fn strides(&self) -> &[usize] {
+        &self.layout.strides
+    }
+
+    /// True when the elements are laid out row-major without gaps.
+    pub fn is_contiguous(&self) -> bool {
+        self.layout.is_contiguous()
+    }
+
+    /// True if gradients flow to this tensor: it is a leaf created with
+    /// [`requires_grad_`](Tensor::requires_grad_), or the result of a recorded
+    /// op on such tensors.
+    pub fn requires_grad(&self) -> bool {
+        !matches!(self.meta, GradMeta::None)
+    }
+
+    /// True for tensors not produced by a recorded op (constants and
+    /// parameters), as `torch.Tensor.is_leaf`.
+    pub fn is_leaf(&self) -> bool {
+        !matches!(self.meta, GradMeta::Node(_))
+    }
+
+    /// Marks a leaf tensor as a parameter whose gradient is accumulated into
+    /// [`grad`](Tensor::grad) by [`backward`](Tensor::backward)
+    /// (`torch.Tensor.requires_grad_`).
+    ///
+    /// Fails on a tensor produced by a recorded op: detach it first.
+    pub fn try_requires_grad_(self, requires_grad: bool) -> Result<Tensor> {
+        let meta = match (&self.meta, requires_grad) {
+            (GradMeta::Node(_), _) => {
+                return Err(Error::autograd(
+                    "requires_grad_",
+                    "can only change requires_grad of a leaf tensor; call .detach() first",
+                ))
+            }
+            (GradMeta::Leaf(_), true) => self.meta.clone(),
+            (_, true) => GradMeta::Leaf(Rc::new(LeafMeta::default())),
+            (_, false) => GradMeta::None,
+        };
+        Ok(Tensor { meta, ..self })
+    }
+
+    /// Panicking form of [`try_requires_grad_`](Tensor::try_requires_grad_).
+    #[track_caller]
+    pub fn requires_grad_(self, requires_grad: bool) -> Tensor {
+        or_panic(self.try_requires_grad_(requires_grad))
+    }
+
+    /// The same values, cut off from the graph: no gradient flows through the
+    /// result (`torch.Tensor.detach`). Shares storage.
+    pub fn detach(&self) -> Tensor {
+        Tensor {
+            storage: self.storage.clone(),
+            layout: self.layout.clone(),
+            meta: GradMeta::None,
+        }
+    }
+
+    /// The gradient accumulated by [`backward`](Tensor::backward) into this
+    /// leaf, if any (`torch.Tensor.grad`).
+    pub fn grad(&self) -> Option<Tensor> {
+        match &self.meta {
+            GradMeta::Leaf(leaf) => leaf.grad.borrow().clone(),
+            _ => None,
+        }
+    }
+
+    /// Replaces (or clears, with `None`) the accumulated gradient of a leaf.
+    pub fn set_grad(&self, grad: Option<Tensor>) {
+        if let GradMeta::Leaf(leaf) = &self.meta {
+            *leaf.grad.borrow_mut() = grad;
+        }
+    }
+
+    /// Clears the accumulated gradient (PyTorch's `zero_grad(set_to_none=True)`).
+    pub fn zero_grad(&self) {
+        self.set_grad(None);
+    }
+
+    /// True if `self` and `other` are the same parameter (share one leaf
+    /// identity), or the same view of the same storage.
+    pub fn same_as(&self, other: &Tensor) -> bool {
+        match (&self.meta, &other.meta) {
+            (GradMeta::Leaf(a), GradMeta::Leaf(b)) => Rc::ptr_eq(a, b),
+            _ => Rc::ptr_eq(&self.storage, &other.storage) && self.layout == other.layout,
+        }
+    }
+}
