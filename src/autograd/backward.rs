@@ -70,9 +70,7 @@ impl Tensor {
                 }
             }
         });
-        if let Some((leaf, g)) = leaves {
-            to_accumulate.push((leaf, g));
-        }
+        to_accumulate.extend(leaves);
         let _mode = GradModeGuard::set(options.create_graph);
         for (leaf, g) in to_accumulate {
             let mut slot = leaf.grad.borrow_mut();
@@ -166,19 +164,22 @@ pub fn grad_with(
         Ok(())
     })?;
     let keep: SmallVec<[usize; 4]> = targets.iter().flatten().copied().collect();
-    let (grads, leaf_root) = sweep(&roots, &keep, options.create_graph)?;
+    let (grads, leaf_roots) = sweep(&roots, &keep, options.create_graph)?;
+    let _mode = GradModeGuard::set(options.create_graph);
     let mut result = Vec::with_capacity(inputs.len());
     for (k, input) in inputs.iter().enumerate() {
-        let from_leaf_root = match (&leaf_root, &input.meta) {
-            (Some((root, g)), GradMeta::Leaf(leaf)) if Rc::ptr_eq(root, leaf) => Some(g.clone()),
-            _ => None,
-        };
-        let found = targets[k].and_then(|i| grads.get(i).cloned().flatten());
-        result.push(match (found, from_leaf_root) {
-            (Some(a), Some(b)) => a.try_add(&b)?,
-            (Some(g), None) | (None, Some(g)) => g,
-            (None, None) => Tensor::zeros_like(input),
-        });
+        let mut total = targets[k].and_then(|i| grads.get(i).cloned().flatten());
+        if let GradMeta::Leaf(leaf) = &input.meta {
+            for (root, seed) in &leaf_roots {
+                if Rc::ptr_eq(root, leaf) {
+                    total = Some(match total {
+                        Some(t) => t.try_add(seed)?,
+                        None => seed.clone(),
+                    });
+                }
+            }
+        }
+        result.push(total.unwrap_or_else(|| Tensor::zeros_like(input)));
     }
     finish(&options);
     Ok(result)
@@ -234,8 +235,9 @@ fn seed_for(output: &Tensor, gradient: Option<&Tensor>, op: &'static str) -> Res
     }
 }
 
-/// The gradient for a leaf that is itself one of the roots.
-type LeafRoot = Option<(Rc<LeafMeta>, Tensor)>;
+/// Seeds of roots that are bare leaves (not on the tape): their gradient is
+/// the seed itself.
+type LeafRoots = Vec<(Rc<LeafMeta>, Tensor)>;
 
 /// One reverse pass over the tape, from the highest root down to entry 0.
 ///
@@ -246,9 +248,9 @@ fn sweep(
     roots: &[(&Tensor, Tensor)],
     keep: &[usize],
     create_graph: bool,
-) -> Result<(Vec<Option<Tensor>>, LeafRoot)> {
+) -> Result<(Vec<Option<Tensor>>, LeafRoots)> {
     let mut seeds: Vec<(usize, Tensor)> = Vec::new();
-    let mut leaf_root: LeafRoot = None;
+    let mut leaf_roots: LeafRoots = Vec::new();
     let token: Option<Rc<GraphToken>> = TAPE.with(|cell| -> Result<Option<Rc<GraphToken>>> {
         let tape = cell.borrow();
         let mut token = None;
@@ -261,7 +263,7 @@ fn sweep(
                 GradMeta::Node(_) => return Err(Error::autograd("backward", RELEASED)),
                 GradMeta::Leaf(leaf) => match tape.leaf_index(leaf) {
                     Some(i) => seeds.push((i, seed.clone())),
-                    None => leaf_root = Some((leaf.clone(), seed.clone())),
+                    None => leaf_roots.push((leaf.clone(), seed.clone())),
                 },
                 GradMeta::None => {}
             }
@@ -321,7 +323,7 @@ fn sweep(
             }
         }
     }
-    Ok((grads, leaf_root))
+    Ok((grads, leaf_roots))
 }
 
 type TakenOp = (

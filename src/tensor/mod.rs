@@ -25,8 +25,14 @@ use storage::{storage_from_vec, Buffer, Storage};
 /// Tensors are immutable values for ops; only optimizers (and
 /// [`copy_`](Tensor::copy_)) update a buffer in place.
 ///
-/// A tensor is `!Send`: its graph lives on the tape of the thread that made
-/// it (see `docs/architecture.md`, "Threads").
+/// A tensor is `!Send` and `!Sync`: its graph lives on the tape of the
+/// thread that made it (see `docs/architecture.md`, "Threads"). Moving one
+/// to another thread is a compile error:
+///
+/// ```compile_fail
+/// let t = tapegrad::Tensor::zeros([2]);
+/// std::thread::spawn(move || t.sum());
+/// ```
 ///
 /// ```
 /// use tapegrad::Tensor;
