@@ -32,8 +32,8 @@ mod tensor;
 
 pub use autograd::{
     clear_tape, detect_anomaly, enable_grad, grad, grad_with, gradcheck, gradcheck_outputs,
-    gradgradcheck, is_grad_enabled, no_grad, tape_len, BackwardOptions, GradcheckOptions,
-    GradcheckReport, NoGradGuard,
+    gradgradcheck, is_grad_enabled, no_grad, tape_len, trace, BackwardOptions, GradcheckOptions,
+    GradcheckReport, NoGradGuard, Trace, TraceEntry,
 };
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};

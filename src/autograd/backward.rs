@@ -10,6 +10,7 @@ use super::anomaly;
 use super::function::BackwardCtx;
 use super::mode::GradModeGuard;
 use super::tape::{EntryKind, GradMeta, GraphToken, InputRef, LeafMeta, TAPE};
+use super::trace;
 use crate::error::{or_panic, Error, Result};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
@@ -251,8 +252,10 @@ fn sweep(
 ) -> Result<(Vec<Option<Tensor>>, LeafRoots)> {
     let mut seeds: Vec<(usize, Tensor)> = Vec::new();
     let mut leaf_roots: LeafRoots = Vec::new();
+    let mut generation = 0;
     let token: Option<Rc<GraphToken>> = TAPE.with(|cell| -> Result<Option<Rc<GraphToken>>> {
         let tape = cell.borrow();
+        generation = tape.generation;
         let mut token = None;
         for (out, seed) in roots {
             match &out.meta {
@@ -282,8 +285,19 @@ fn sweep(
             continue;
         }
         let Some((backward, inputs, input_shapes)) = take_op(i)? else {
-            continue; // a leaf: its gradient stays in `grads`
+            // A leaf: its gradient stays in `grads`.
+            if trace::is_active() {
+                if let Some(g) = &grads[i] {
+                    trace::on_grad(generation, i, g);
+                }
+            }
+            continue;
         };
+        if trace::is_active() {
+            if let Some(g) = &grads[i] {
+                trace::on_grad(generation, i, g);
+            }
+        }
         let g = if keep.contains(&i) {
             grads[i].clone()
         } else {

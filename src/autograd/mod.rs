@@ -7,6 +7,7 @@ pub(crate) mod function;
 pub(crate) mod gradcheck;
 pub(crate) mod mode;
 pub(crate) mod tape;
+pub(crate) mod trace;
 
 pub use anomaly::{detect_anomaly, is_anomaly_enabled};
 pub use backward::{grad, grad_with, BackwardOptions};
@@ -15,3 +16,4 @@ pub use gradcheck::{
 };
 pub use mode::{enable_grad, is_grad_enabled, no_grad, GradModeGuard, NoGradGuard};
 pub use tape::{clear_tape, tape_len};
+pub use trace::{trace, Trace, TraceEntry};

@@ -21,6 +21,7 @@ use smallvec::SmallVec;
 use super::anomaly;
 use super::function::Backward;
 use super::mode::is_grad_enabled;
+use super::trace;
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::shape::Shape;
@@ -157,6 +158,9 @@ impl Tape {
                     dtype: t.dtype(),
                 });
                 leaf.slot.set(Some((self.generation, index)));
+                if trace::is_active() {
+                    trace::on_entry(self.generation, index, "Leaf", &[], t);
+                }
                 InputRef::Entry(index)
             }
         }
@@ -199,6 +203,9 @@ fn record_boxed(mut output: Tensor, inputs: &[&Tensor], backward: Box<dyn Backwa
         let mut tape = cell.borrow_mut();
         let refs: SmallVec<[InputRef; 2]> = inputs.iter().map(|t| tape.input_ref(t)).collect();
         let index = tape.entries.len();
+        if trace::is_active() {
+            trace::on_entry(tape.generation, index, backward.name(), &refs, &output);
+        }
         tape.entries.push(Entry {
             name: backward.name(),
             kind: EntryKind::Op {
