@@ -3,9 +3,11 @@
 //! This is the only module of the crate allowed to use `unsafe`. It wraps
 //! `matrixmultiply::sgemm` / `dgemm`, whose API takes raw pointers plus
 //! strides (that is how it reads transposed and broadcast operands in place,
-//! without copying). The alternative, a plain safe loop, is about 7x slower
-//! at n = 256 (see `docs/benchmarks.md`, measured by `benches/engine.rs`),
-//! and matmul dominates the cost of every model that uses it.
+//! without copying). The alternative, a plain safe loop (i-k-j order, which
+//! the compiler vectorises), measured 4.1x slower at n = 256 (25 vs 102
+//! GFLOP/s single-threaded; see `docs/benchmarks.md`, produced by
+//! `benches/engine.rs`), and matmul dominates the cost of every model that
+//! uses it.
 //!
 //! The public function [`gemm`] is safe: before any unsafe call it checks
 //! that every element the library will address lies inside its slice, and
