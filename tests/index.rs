@@ -528,6 +528,9 @@ fn gather_values() {
     let t = x.transpose(0, 1); // [[1,4],[2,5],[3,6]]
     let it = f64s(&[1., 1., 0.], &[3, 1]);
     assert_eq!(vals(&t.gather(1, &it)), vec![4., 5., 3.]);
+    // Non-contiguous index: read in its logical (row-major) order.
+    let ti = f64s(&[1., 2., 0., 1.], &[2, 2]).transpose(0, 1); // [[1, 0], [2, 1]]
+    assert_eq!(vals(&x.gather(1, &ti)), vec![2., 1., 6., 5.]);
 }
 
 #[test]

@@ -447,3 +447,16 @@ impl Backward for ScatterAddBackward {
         Ok([to_self, to_src].into_iter().collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_row_major_multi_indices() {
+        let shape = Shape::new(&[2, 3]);
+        assert_eq!(position(&shape, 0), "[0, 0]");
+        assert_eq!(position(&shape, 5), "[1, 2]");
+        assert_eq!(position(&Shape::scalar(), 0), "[]");
+    }
+}
