@@ -9,6 +9,8 @@ pub(crate) mod broadcast;
 pub(crate) mod compare;
 pub(crate) mod convert;
 pub(crate) mod matmul;
+pub(crate) mod index;
+pub(crate) mod join;
 pub(crate) mod overload;
 pub(crate) mod scalar;
 pub(crate) mod sum;
