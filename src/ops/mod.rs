@@ -9,6 +9,7 @@ pub(crate) mod broadcast;
 pub(crate) mod compare;
 pub(crate) mod convert;
 pub(crate) mod overload;
+pub(crate) mod reduce;
 pub(crate) mod scalar;
 pub(crate) mod sum;
 pub(crate) mod unary;
