@@ -178,3 +178,51 @@ pub(crate) fn logsumexp_dims<T: Element>(x: &Tensor, dims: &[usize]) -> Vec<T> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(values: &[f64], shape: &[usize]) -> Tensor {
+        Tensor::from_parts(values.to_vec(), Shape::new(shape))
+    }
+
+    #[test]
+    fn arg_extremum_reports_flat_position_within_the_slice() {
+        // [[[0, 9], [9, 1]], [[2, 3], [4, 5]]] reduced over dims 1 and 2.
+        let x = t(&[0., 9., 9., 1., 2., 3., 4., 5.], &[2, 2, 2]);
+        let (best, pos) = arg_extremum::<f64>(&x, &[1, 2], Extremum::Max);
+        assert_eq!(best, vec![9., 5.]);
+        assert_eq!(pos, vec![1, 3]);
+        let (best, pos) = arg_extremum::<f64>(&x, &[0], Extremum::Min);
+        assert_eq!(best, vec![0., 3., 4., 1.]);
+        assert_eq!(pos, vec![0, 1, 1, 0]);
+    }
+
+    #[test]
+    fn weights_follow_the_input_order() {
+        let x = t(&[3., 1., 3., 2.], &[2, 2]);
+        let kept = kept_shape(x.shape(), &[0]);
+        // Column maxima [3, 2]: column 0 ties, column 1 at row 1.
+        assert_eq!(
+            tie_weights::<f64>(&x, &kept, &[3., 2.]),
+            vec![0.5, 0., 0.5, 1.]
+        );
+        assert_eq!(
+            one_hot_weights::<f64>(&x, &kept, &[0, 1]),
+            vec![1., 0., 0., 1.]
+        );
+    }
+
+    #[test]
+    fn logsumexp_handles_non_finite_maxima() {
+        let x = t(
+            &[f64::NEG_INFINITY, f64::NEG_INFINITY, 0., f64::INFINITY],
+            &[2, 2],
+        );
+        assert_eq!(
+            logsumexp_dims::<f64>(&x, &[1]),
+            vec![f64::NEG_INFINITY, f64::INFINITY]
+        );
+    }
+}
