@@ -416,11 +416,27 @@ fn logsumexp_with_infinities() {
         &grad_of(&x, None, |x| x.logsumexp(&[0], false)),
         &[0., 0.5, 0.5]
     ));
+    // An all −inf slice: the value is −inf, and its gradient e^(−inf + inf)
+    // is NaN, as in PyTorch (documented).
+    let dead = t64(&[-INF, -INF, 0., 0.], &[2, 2]);
+    let g = grad_of(&dead, None, |x| x.logsumexp(&[1], false));
+    assert!(close(&g, &[NAN, NAN, 0.5, 0.5]), "{g:?}");
     let rows = t64(&[-INF, -INF, 1., INF, NAN, 0.], &[3, 2]);
     assert_vals(&rows.logsumexp(&[1], false), &[3], &[-INF, INF, NAN]);
     // log 0 for an empty slice, as in PyTorch.
     let empty = Tensor::zeros([2, 0]).to_dtype(DType::F64);
     assert_vals(&empty.logsumexp(&[1], false), &[2], &[-INF, -INF]);
+}
+
+#[test]
+fn logsumexp_fused_and_differentiable_backward_agree() {
+    let x = randn(&[3, 4], 40).transpose(0, 1).requires_grad_(true);
+    let seed = randn(&[3], 41);
+    let loss = x.logsumexp(&[0], false).mul(&seed).sum();
+    let fused = grad(&[&loss], &[&x], false).unwrap()[0].to_vec::<f64>();
+    let loss = x.logsumexp(&[0], false).mul(&seed).sum();
+    let graph = grad(&[&loss], &[&x], true).unwrap()[0].to_vec::<f64>();
+    assert_eq!(fused, graph);
 }
 
 // -------------------------------------------------------------- var / std

@@ -14,6 +14,7 @@ use crate::autograd::function::{Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
 use crate::dtype::{dispatch, DType, Element};
 use crate::error::{Error, Result};
+use crate::kernels::elementwise::zip3;
 use crate::kernels::reduce::{
     arg_extremum, kept_shape, logsumexp_dims, one_hot_weights, tie_weights, Extremum,
 };
@@ -394,6 +395,17 @@ impl Backward for LogsumexpBackward {
     // d/dx log Σ e^x = e^(x − out), the softmax of the slice; `out` is
     // re-attached so the gradient is itself differentiable.
     fn backward(&self, ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
+        if ctx.token.is_none() {
+            // First order: the same g · e^(x − out), in one pass.
+            let x = self.x.value();
+            let out = self.out.value().try_reshape(self.kept.dims())?;
+            let g = g.try_reshape(self.kept.dims())?;
+            let grad = dispatch!(x.dtype(), T => Tensor::from_parts(
+                zip3::<T>(x, &out, &g, x.shape(), |x, o, g| g * (x - o).exp()),
+                x.shape().clone(),
+            ));
+            return Ok([Some(grad)].into_iter().collect());
+        }
         let x = ctx.input(0, &self.x);
         let out = ctx.output(&self.out).try_reshape(self.kept.dims())?;
         let softmax = x.try_sub(&out)?.try_exp()?;
