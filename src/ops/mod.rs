@@ -12,6 +12,7 @@ pub(crate) mod matmul;
 pub(crate) mod index;
 pub(crate) mod join;
 pub(crate) mod overload;
+pub(crate) mod reduce;
 pub(crate) mod scalar;
 pub(crate) mod sum;
 pub(crate) mod unary;
