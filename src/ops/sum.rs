@@ -46,7 +46,13 @@ impl Tensor {
     /// assert_eq!(x.sum_dims(&[0], false).to_vec::<f32>(), vec![5.0, 7.0, 9.0]);
     /// assert_eq!(x.sum_dims(&[-1], true).dims(), &[2, 1]);
     /// ```
+    ///
+    /// An empty `dims` list reduces every dim, as `torch.sum(x, dim=[])` and
+    /// `torch.amax` do.
     pub fn try_sum_dims(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        if dims.is_empty() {
+            return self.sum_over(&all_dims(self.ndim()), keepdim);
+        }
         let dims = normalize_dims("sum", dims, self.ndim())?;
         self.sum_over(&dims, keepdim)
     }
@@ -123,8 +129,13 @@ impl Tensor {
     panicking!(mean => try_mean() -> Tensor);
 
     /// Mean over the given dims (`torch.mean(x, dim, keepdim)`).
+    /// An empty `dims` list averages over every dim.
     pub fn try_mean_dims(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
-        let norm = normalize_dims("mean", dims, self.ndim())?;
+        let norm = if dims.is_empty() {
+            all_dims(self.ndim())
+        } else {
+            normalize_dims("mean", dims, self.ndim())?
+        };
         let count: usize = norm
             .iter()
             .filter(|&&d| d < self.ndim())

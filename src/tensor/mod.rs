@@ -21,7 +21,7 @@ use storage::{storage_from_vec, Buffer, Storage};
 /// applied to it, so that gradients can be computed by [`Tensor::backward`].
 ///
 /// Cloning is cheap: clones share the same buffer. Views such as
-/// [`transpose`](Tensor::transpose) or [`expand`](Tensor::expand) share it too.
+/// [`transpose`](Tensor::transpose), [`narrow`](Tensor::narrow) or [`expand`](Tensor::expand) share it too.
 /// Tensors are immutable values for ops; only optimizers (and
 /// [`copy_`](Tensor::copy_)) update a buffer in place.
 ///
