@@ -217,18 +217,7 @@ impl Tensor {
         dtype: DType,
         rng: &mut R,
     ) -> Tensor {
-        let shape = shape.into();
-        let n = shape.numel();
-        match dtype {
-            DType::F32 => {
-                let d: Vec<f32> = (0..n).map(|_| StandardUniform.sample(rng)).collect();
-                Tensor::from_parts(d, shape)
-            }
-            DType::F64 => {
-                let d: Vec<f64> = (0..n).map(|_| StandardUniform.sample(rng)).collect();
-                Tensor::from_parts(d, shape)
-            }
-        }
+        sample(shape.into(), dtype, StandardUniform, rng)
     }
 
     /// `float32` samples from the standard normal distribution
@@ -243,18 +232,7 @@ impl Tensor {
         dtype: DType,
         rng: &mut R,
     ) -> Tensor {
-        let shape = shape.into();
-        let n = shape.numel();
-        match dtype {
-            DType::F32 => {
-                let d: Vec<f32> = (0..n).map(|_| StandardNormal.sample(rng)).collect();
-                Tensor::from_parts(d, shape)
-            }
-            DType::F64 => {
-                let d: Vec<f64> = (0..n).map(|_| StandardNormal.sample(rng)).collect();
-                Tensor::from_parts(d, shape)
-            }
-        }
+        sample(shape.into(), dtype, StandardNormal, rng)
     }
 
     /// Samples from the uniform distribution on `[low, high)` with the given
@@ -275,6 +253,19 @@ impl Tensor {
         let u = Tensor::rand_dtype(shape, dtype, rng);
         Ok(crate::autograd::no_grad(|| u.affine(high - low, low)))
     }
+}
+
+/// `numel` draws from `dist`, made directly in the requested precision.
+fn sample<R, D>(shape: Shape, dtype: DType, dist: D, rng: &mut R) -> Tensor
+where
+    R: Rng + ?Sized,
+    D: Distribution<f32> + Distribution<f64>,
+{
+    let n = shape.numel();
+    dispatch!(dtype, T => {
+        let data: Vec<T> = (0..n).map(|_| dist.sample(rng)).collect();
+        Tensor::from_parts(data, shape)
+    })
 }
 
 /// Element count of a shape, failing instead of overflowing.
