@@ -174,6 +174,10 @@ struct Spec {
 }
 
 impl Spec {
+    fn is_ignored(&self, p: usize) -> bool {
+        matches!(&self.targets, Some(t) if t[p].is_none())
+    }
+
     fn w(&self, c: usize) -> f64 {
         self.weight.as_ref().map_or(1.0, |w| w[c])
     }
@@ -286,6 +290,11 @@ impl CrossEntropyBackward {
         self.x.value().with_contiguous::<T, _>(|x| {
             let mut q = vec![T::ZERO; l.classes];
             for p in 0..l.len() {
+                // An ignored position gets exactly 0, even when the mean's
+                // divisor is 0 (all ignored) and g is infinite, as in PyTorch.
+                if spec.is_ignored(p) {
+                    continue;
+                }
                 let base = l.at(p, 0);
                 let (m, s) = slice_max_sumexp(x, base, l.inner, l.classes);
                 if want_x {
@@ -315,7 +324,14 @@ impl CrossEntropyBackward {
         let spec = &self.spec;
         let l = &spec.layout;
         let x3 = ctx.input(0, &self.x).try_reshape(l.dims3())?;
-        let g3 = g.try_reshape(l.dims3_positions())?;
+        let mut g3 = g.try_reshape(l.dims3_positions())?;
+        if let Some(targets) = &spec.targets {
+            if targets.iter().any(Option::is_none) {
+                let ignored: Vec<f64> = targets.iter().map(|t| f64::from(u8::from(t.is_none()))).collect();
+                let mask = Tensor::from_vec(ignored, l.dims3_positions())?;
+                g3 = Tensor::try_where_(&mask, &Tensor::zeros_like(&g3), &g3)?;
+            }
+        }
         let w3 = spec.w_tensor(g);
         let weighted = |t: Tensor| match &w3 {
             Some(w) => t.try_mul(w),
