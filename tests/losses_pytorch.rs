@@ -28,7 +28,11 @@ fn tensor(v: &Value, dtype: DType) -> Option<Tensor> {
         .map(|d| d.as_u64().unwrap() as usize)
         .collect();
     let data: Vec<f64> = v["data"].as_array().unwrap().iter().map(number).collect();
-    Some(Tensor::from_vec(data, shape.as_slice()).unwrap().to_dtype(dtype))
+    Some(
+        Tensor::from_vec(data, shape.as_slice())
+            .unwrap()
+            .to_dtype(dtype),
+    )
 }
 
 fn reduction(o: &Value) -> F::Reduction {

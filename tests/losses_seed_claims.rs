@@ -11,7 +11,7 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 }
 
 fn logits(rows: usize, cols: usize, scale: f64, seed: u64) -> Tensor {
-    Tensor::randn_dtype(&[rows, cols], DType::F64, &mut seeded_rng(seed)).mul_scalar(scale)
+    Tensor::randn_dtype([rows, cols], DType::F64, &mut seeded_rng(seed)).mul_scalar(scale)
 }
 
 /// softmax of one row, by the textbook formula (fine for moderate inputs).
@@ -31,12 +31,19 @@ fn softmax_is_a_distribution_along_its_dim() {
             assert!(v.iter().all(|&q| (0.0..=1.0).contains(&q)), "{v:?}");
             let (rows, cols) = (6, 5);
             let sums: Vec<f64> = if dim == 1 {
-                (0..rows).map(|r| v[r * cols..(r + 1) * cols].iter().sum()).collect()
+                (0..rows)
+                    .map(|r| v[r * cols..(r + 1) * cols].iter().sum())
+                    .collect()
             } else {
-                (0..cols).map(|c| (0..rows).map(|r| v[r * cols + c]).sum()).collect()
+                (0..cols)
+                    .map(|c| (0..rows).map(|r| v[r * cols + c]).sum())
+                    .collect()
             };
             for s in sums {
-                assert!((s - 1.0).abs() < 1e-12, "sum {s} (scale {scale}, dim {dim})");
+                assert!(
+                    (s - 1.0).abs() < 1e-12,
+                    "sum {s} (scale {scale}, dim {dim})"
+                );
             }
         }
     }
@@ -72,7 +79,9 @@ fn sigmoid_of_a_score_gap_is_two_class_softmax() {
     for (s1, s2) in [(0.3f64, -1.2), (2.0, 2.0), (-4.0, 3.5), (40.0, -40.0)] {
         let gap = Tensor::new([s1 - s2]);
         let sig = F::sigmoid(&gap).unwrap().to_vec::<f64>()[0];
-        let sm = F::softmax(&Tensor::new([s1, s2]), 0).unwrap().to_vec::<f64>()[0];
+        let sm = F::softmax(&Tensor::new([s1, s2]), 0)
+            .unwrap()
+            .to_vec::<f64>()[0];
         assert!(close(sig, sm, 1e-15), "{sig} vs {sm}");
         // and the seed's formula 1 / (1 + e^−(s1 − s2))
         assert!(close(sig, 1.0 / (1.0 + (-(s1 - s2)).exp()), 1e-15));
@@ -86,13 +95,13 @@ fn bce_on_p_equals_two_class_cross_entropy() {
     let y: Vec<f64> = (0..8).map(|i| (i % 3 == 0) as u8 as f64).collect();
     // BCE side: p = σ(s1 − s2), label 1 means "class 1" (column 0).
     let gap: Vec<f64> = (0..8).map(|i| s[2 * i] - s[2 * i + 1]).collect();
-    let p = F::sigmoid(&Tensor::from_vec(gap, &[8]).unwrap()).unwrap();
-    let bce = F::binary_cross_entropy(&p, &Tensor::from_vec(y.clone(), &[8]).unwrap())
+    let p = F::sigmoid(&Tensor::from_vec(gap, [8]).unwrap()).unwrap();
+    let bce = F::binary_cross_entropy(&p, &Tensor::from_vec(y.clone(), [8]).unwrap())
         .unwrap()
         .item::<f64>();
     // CE side: class index 0 where y = 1, else 1.
     let classes: Vec<f64> = y.iter().map(|&v| 1.0 - v).collect();
-    let ce = F::cross_entropy(&scores, &Tensor::from_vec(classes, &[8]).unwrap())
+    let ce = F::cross_entropy(&scores, &Tensor::from_vec(classes, [8]).unwrap())
         .unwrap()
         .item::<f64>();
     assert!(close(bce, ce, 1e-13), "bce {bce} vs ce {ce}");
@@ -107,12 +116,12 @@ fn one_hot_cross_entropy_is_mean_neg_log_p_true_and_nll_of_log_softmax() {
         .map(|r| -softmax_by_hand(&v[r * 4..r * 4 + 4])[labels[r]].ln())
         .sum::<f64>()
         / 5.0;
-    let target = Tensor::from_vec(labels.iter().map(|&c| c as f64).collect(), &[5]).unwrap();
+    let target = Tensor::from_vec(labels.iter().map(|&c| c as f64).collect(), [5]).unwrap();
     let mut one_hot = vec![0.0; 20];
     for (r, &c) in labels.iter().enumerate() {
         one_hot[r * 4 + c] = 1.0;
     }
-    let one_hot = Tensor::from_vec(one_hot, &[5, 4]).unwrap();
+    let one_hot = Tensor::from_vec(one_hot, [5, 4]).unwrap();
     let ce_index = F::cross_entropy(&x, &target).unwrap().item::<f64>();
     let ce_onehot = F::cross_entropy(&x, &one_hot).unwrap().item::<f64>();
     let nll = F::nll_loss(&F::log_softmax(&x, 1).unwrap(), &target)
@@ -137,7 +146,10 @@ fn cross_entropy_is_entropy_plus_kl() {
     )
     .unwrap()
     .item::<f64>();
-    assert!(close(h_pq, entropy + kl, 1e-14), "{h_pq} vs {entropy} + {kl}");
+    assert!(
+        close(h_pq, entropy + kl, 1e-14),
+        "{h_pq} vs {entropy} + {kl}"
+    );
 }
 
 #[test]
@@ -168,8 +180,8 @@ fn kl_by_hand(p: &[f64], q: &[f64]) -> f64 {
 
 fn kl_sum(p: &[f64], q: &[f64]) -> f64 {
     let n = p.len();
-    let logq = Tensor::from_vec(q.iter().map(|v| v.ln()).collect(), &[n]).unwrap();
-    let p = Tensor::from_vec(p.to_vec(), &[n]).unwrap();
+    let logq = Tensor::from_vec(q.iter().map(|v| v.ln()).collect(), [n]).unwrap();
+    let p = Tensor::from_vec(p.to_vec(), [n]).unwrap();
     F::kl_div_with(
         &logq,
         &p,
@@ -182,8 +194,12 @@ fn kl_sum(p: &[f64], q: &[f64]) -> f64 {
 #[test]
 fn kl_is_non_negative_zero_on_equal_and_asymmetric() {
     for seed in 0..20 {
-        let p = F::softmax(&logits(1, 5, 2.0, 100 + seed), 1).unwrap().to_vec::<f64>();
-        let q = F::softmax(&logits(1, 5, 2.0, 200 + seed), 1).unwrap().to_vec::<f64>();
+        let p = F::softmax(&logits(1, 5, 2.0, 100 + seed), 1)
+            .unwrap()
+            .to_vec::<f64>();
+        let q = F::softmax(&logits(1, 5, 2.0, 200 + seed), 1)
+            .unwrap()
+            .to_vec::<f64>();
         let kl = kl_sum(&p, &q);
         assert!(kl >= 0.0, "KL = {kl}");
         assert!(close(kl, kl_by_hand(&p, &q), 1e-13));
@@ -203,7 +219,7 @@ fn mean_cross_entropy_gradient_is_softmax_minus_onehot_over_n() {
     let n = 6;
     let x = logits(n, 4, 2.0, 12).requires_grad_(true);
     let labels = [1usize, 3, 0, 0, 2, 1];
-    let target = Tensor::from_vec(labels.iter().map(|&c| c as f64).collect(), &[n]).unwrap();
+    let target = Tensor::from_vec(labels.iter().map(|&c| c as f64).collect(), [n]).unwrap();
     F::cross_entropy(&x, &target).unwrap().backward();
     let got = x.grad().unwrap().to_vec::<f64>();
     let v = x.detach().to_vec::<f64>();
@@ -229,11 +245,21 @@ fn confident_wrong_prediction_has_large_loss_and_gradient_near_minus_one_over_n(
     loss.backward();
     let g = x.grad().unwrap().to_vec::<f64>();
     for r in 0..4 {
-        assert!((g[r * 3] + 1.0 / n).abs() < 1e-10, "true class {}", g[r * 3]);
-        assert!((g[r * 3 + 1] - 1.0 / n).abs() < 1e-10, "predicted class {}", g[r * 3 + 1]);
+        assert!(
+            (g[r * 3] + 1.0 / n).abs() < 1e-10,
+            "true class {}",
+            g[r * 3]
+        );
+        assert!(
+            (g[r * 3 + 1] - 1.0 / n).abs() < 1e-10,
+            "predicted class {}",
+            g[r * 3 + 1]
+        );
     }
     // Same story with probabilities: BCE on a confident wrong p.
     let p = Tensor::new([1e-9f64]);
-    let bce = F::binary_cross_entropy(&p, &Tensor::new([1.0f64])).unwrap().item::<f64>();
+    let bce = F::binary_cross_entropy(&p, &Tensor::new([1.0f64]))
+        .unwrap()
+        .item::<f64>();
     assert!(close(bce, -(1e-9f64).ln(), 1e-12));
 }

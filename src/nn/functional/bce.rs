@@ -117,7 +117,10 @@ fn broadcast_weight(
     if let Some(k) = values.iter().position(|v| !v.is_finite()) {
         return Err(Error::invalid(
             op,
-            format!("{what} is not finite ({}) at broadcast flat index {k}", values[k]),
+            format!(
+                "{what} is not finite ({}) at broadcast flat index {k}",
+                values[k]
+            ),
         ));
     }
     Ok(Some(values))
@@ -243,7 +246,9 @@ impl Backward for BceBackward {
         let y = ctx.input(1, &self.y);
         let gw = times(g.clone(), w)?;
         let gp = if want_p {
-            let denom = p.try_mul(&p.try_rsub_scalar(1.0)?)?.try_clamp(GRAD_EPS, f64::INFINITY)?;
+            let denom = p
+                .try_mul(&p.try_rsub_scalar(1.0)?)?
+                .try_clamp(GRAD_EPS, f64::INFINITY)?;
             Some(gw.try_mul(&p.try_sub(&y)?)?.try_div(&denom)?)
         } else {
             None
@@ -395,7 +400,10 @@ impl Backward for BceWithLogitsBackward {
             let d = match pw {
                 Some(pw) => {
                     let t = y.try_mul(&constant(pw, &y))?;
-                    t.try_add_scalar(1.0)?.try_sub(&y)?.try_mul(&s)?.try_sub(&t)?
+                    t.try_add_scalar(1.0)?
+                        .try_sub(&y)?
+                        .try_mul(&s)?
+                        .try_sub(&t)?
                 }
                 None => s.try_sub(&y)?,
             };

@@ -142,7 +142,11 @@ pub fn cross_entropy_with(
                 format!("target probability {v} at flat index {k} is not finite"),
             ));
         }
-        let divisor = if input.numel() == 0 { 0.0 } else { layout.len() as f64 };
+        let divisor = if input.numel() == 0 {
+            0.0
+        } else {
+            layout.len() as f64
+        };
         let spec = Rc::new(Spec {
             layout,
             weight,
@@ -284,12 +288,20 @@ impl CrossEntropyBackward {
         let t_data: Option<Vec<T>> = self.t.as_ref().map(|t| t.value().to_vec::<T>());
         let g = g.to_vec::<T>();
         let numel = l.input.numel();
-        let mut gx = if want_x { vec![T::ZERO; numel] } else { Vec::new() };
-        let mut gt = if want_t { vec![T::ZERO; numel] } else { Vec::new() };
+        let mut gx = if want_x {
+            vec![T::ZERO; numel]
+        } else {
+            Vec::new()
+        };
+        let mut gt = if want_t {
+            vec![T::ZERO; numel]
+        } else {
+            Vec::new()
+        };
         let keep = T::from_f64(1.0 - spec.eps);
         self.x.value().with_contiguous::<T, _>(|x| {
             let mut q = vec![T::ZERO; l.classes];
-            for p in 0..l.len() {
+            for (p, &gp) in g.iter().enumerate() {
                 // An ignored position gets exactly 0, even when the mean's
                 // divisor is 0 (all ignored) and g is infinite, as in PyTorch.
                 if spec.is_ignored(p) {
@@ -303,7 +315,7 @@ impl CrossEntropyBackward {
                     for (c, &qc) in q.iter().enumerate() {
                         let j = base + c * l.inner;
                         let prob = (x[j] - m).exp() / s;
-                        gx[j] = g[p] * (total * prob - qc);
+                        gx[j] = gp * (total * prob - qc);
                     }
                 }
                 if want_t {
@@ -311,7 +323,7 @@ impl CrossEntropyBackward {
                     for c in 0..l.classes {
                         let j = base + c * l.inner;
                         let w = T::from_f64(spec.w(c));
-                        gt[j] = -(g[p] * keep * w * ((x[j] - m) - log_s));
+                        gt[j] = -(gp * keep * w * ((x[j] - m) - log_s));
                     }
                 }
             }
@@ -327,7 +339,10 @@ impl CrossEntropyBackward {
         let mut g3 = g.try_reshape(l.dims3_positions())?;
         if let Some(targets) = &spec.targets {
             if targets.iter().any(Option::is_none) {
-                let ignored: Vec<f64> = targets.iter().map(|t| f64::from(u8::from(t.is_none()))).collect();
+                let ignored: Vec<f64> = targets
+                    .iter()
+                    .map(|t| f64::from(u8::from(t.is_none())))
+                    .collect();
                 let mask = Tensor::from_vec(ignored, l.dims3_positions())?;
                 g3 = Tensor::try_where_(&mask, &Tensor::zeros_like(&g3), &g3)?;
             }
@@ -361,7 +376,10 @@ impl CrossEntropyBackward {
             }
             _ => None,
         };
-        Ok([gx, gt].into_iter().take(1 + usize::from(self.t.is_some())).collect())
+        Ok([gx, gt]
+            .into_iter()
+            .take(1 + usize::from(self.t.is_some()))
+            .collect())
     }
 }
 
@@ -384,6 +402,9 @@ impl Backward for CrossEntropyBackward {
                 want_t.then(|| Tensor::from_parts(gt, shape.clone())),
             )
         });
-        Ok([gx, gt].into_iter().take(1 + usize::from(self.t.is_some())).collect())
+        Ok([gx, gt]
+            .into_iter()
+            .take(1 + usize::from(self.t.is_some()))
+            .collect())
     }
 }

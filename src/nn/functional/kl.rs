@@ -54,8 +54,8 @@ pub fn kl_div(input: &Tensor, target: &Tensor) -> Result<Tensor> {
 /// Gradients: `−t` (or `−eᵗ`) for the input; for the target, `log t + 1 − x`
 /// (NaN where `t = 0`, exactly as PyTorch) or `eᵗ·(t − x + 1)`.
 ///
-/// Errors: shapes or dtypes that differ; a NaN target; a negative
-/// probability target.
+/// Errors: shapes or dtypes that differ; a NaN target; a probability target
+/// that is negative or infinite; a log-target of +inf.
 ///
 /// ```
 /// use tapegrad::nn::functional::{kl_div_with, KlDivOptions, KlReduction};
@@ -78,17 +78,22 @@ pub fn kl_div_with(input: &Tensor, target: &Tensor, options: &KlDivOptions) -> R
         ));
     }
     let log_target = options.log_target;
-    if let Some((k, v)) = target
-        .to_vec::<f64>()
-        .iter()
-        .enumerate()
-        .find(|(_, v)| v.is_nan() || (!log_target && **v < 0.0))
-    {
+    if let Some((k, v)) = target.to_vec::<f64>().iter().enumerate().find(|(_, v)| {
+        if log_target {
+            v.is_nan() || **v == f64::INFINITY
+        } else {
+            !v.is_finite() || **v < 0.0
+        }
+    }) {
         return Err(Error::invalid(
             OP,
             format!(
                 "target {v} at flat index {k} is not a {}",
-                if log_target { "log-probability" } else { "probability (must be >= 0)" }
+                if log_target {
+                    "log-probability"
+                } else {
+                    "probability (must be >= 0)"
+                }
             ),
         ));
     }
@@ -157,9 +162,9 @@ impl Backward for KlDivBackward {
                         let d = if log_target {
                             if t == T::NEG_INFINITY { T::ZERO } else { t.exp() * (t - x + T::ONE) }
                         } else {
-                            // PyTorch differentiates xlogy(t, t): log t (0 at t = 0) + t/t.
-                            let log = if t == T::ZERO { T::ZERO } else { t.ln() };
-                            log + t / t - x
+                            // PyTorch differentiates xlogy(t, t) as log t (0 at
+                            // t = 0) plus t/t, which is NaN at t = 0.
+                            if t == T::ZERO { T::from_f64(f64::NAN) } else { t.ln() + T::ONE - x }
                         };
                         g[k] * d
                     })

@@ -28,7 +28,12 @@ pub(crate) fn split_at_dim(shape: &Shape, dim: usize) -> (usize, usize, usize) {
 /// Calls `f(base, stride)` for each 1-d slice along the middle dim of
 /// `[outer, n, inner]`: element `k` of the slice is at `base + k·stride`.
 #[inline]
-pub(crate) fn for_each_slice(outer: usize, n: usize, inner: usize, mut f: impl FnMut(usize, usize)) {
+pub(crate) fn for_each_slice(
+    outer: usize,
+    n: usize,
+    inner: usize,
+    mut f: impl FnMut(usize, usize),
+) {
     for o in 0..outer {
         for i in 0..inner {
             f(o * n * inner + i, inner);
@@ -39,7 +44,12 @@ pub(crate) fn for_each_slice(outer: usize, n: usize, inner: usize, mut f: impl F
 /// Max and Σ exp(x − max) of one slice. A NaN anywhere makes the max NaN,
 /// so it propagates to every output of the slice, as in PyTorch.
 #[inline]
-pub(crate) fn slice_max_sumexp<T: Element>(x: &[T], base: usize, stride: usize, n: usize) -> (T, T) {
+pub(crate) fn slice_max_sumexp<T: Element>(
+    x: &[T],
+    base: usize,
+    stride: usize,
+    n: usize,
+) -> (T, T) {
     let mut m = T::NEG_INFINITY;
     for k in 0..n {
         m = m.max_nan(x[base + k * stride]);
