@@ -34,7 +34,7 @@ macro_rules! setters {
 }
 
 /// `torch.nn.CrossEntropyLoss`: see
-/// [`cross_entropy_with`](super::functional::cross_entropy_with).
+/// [`cross_entropy_with`].
 #[derive(Clone, Debug, Default)]
 pub struct CrossEntropyLoss {
     /// The options passed to the functional form.
@@ -63,7 +63,7 @@ impl CrossEntropyLoss {
     }
 }
 
-/// `torch.nn.NLLLoss`: see [`nll_loss_with`](super::functional::nll_loss_with).
+/// `torch.nn.NLLLoss`: see [`nll_loss_with`].
 #[derive(Clone, Debug, Default)]
 pub struct NLLLoss {
     /// The options passed to the functional form.
@@ -90,7 +90,7 @@ impl NLLLoss {
 }
 
 /// `torch.nn.BCELoss`: see
-/// [`binary_cross_entropy_with`](super::functional::binary_cross_entropy_with).
+/// [`binary_cross_entropy_with`].
 #[derive(Clone, Debug, Default)]
 pub struct BCELoss {
     /// The options passed to the functional form.
@@ -115,7 +115,7 @@ impl BCELoss {
 }
 
 /// `torch.nn.BCEWithLogitsLoss`: see
-/// [`binary_cross_entropy_with_logits_with`](super::functional::binary_cross_entropy_with_logits_with).
+/// [`binary_cross_entropy_with_logits_with`].
 #[derive(Clone, Debug, Default)]
 pub struct BCEWithLogitsLoss {
     /// The options passed to the functional form.
@@ -141,7 +141,7 @@ impl BCEWithLogitsLoss {
     }
 }
 
-/// `torch.nn.KLDivLoss`: see [`kl_div_with`](super::functional::kl_div_with).
+/// `torch.nn.KLDivLoss`: see [`kl_div_with`].
 #[derive(Clone, Debug, Default)]
 pub struct KLDivLoss {
     /// The options passed to the functional form.

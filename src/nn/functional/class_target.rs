@@ -258,3 +258,48 @@ pub(crate) fn total_weight(targets: &[Option<usize>], weight: Option<&[f64]>) ->
         .map(|&c| weight.map_or(1.0, |w| w[c]))
         .sum()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_of_batched_unbatched_and_k_dim_inputs() {
+        let l = ClassLayout::new("t", &Shape::new(&[2, 3, 4, 5])).unwrap();
+        assert_eq!((l.outer, l.classes, l.inner), (2, 3, 20));
+        assert_eq!(l.positions.dims(), &[2, 4, 5]);
+        // position 21 = sample 1, spatial 1 → input [1, c, 0, 1]
+        assert_eq!(l.at(21, 2), (3 + 2) * 20 + 1);
+        let l = ClassLayout::new("t", &Shape::new(&[7])).unwrap();
+        assert_eq!((l.outer, l.classes, l.inner), (1, 7, 1));
+        assert_eq!(l.positions.rank(), 0);
+        assert!(ClassLayout::new("t", &Shape::scalar()).is_err());
+    }
+
+    #[test]
+    fn positions_are_named_in_the_target_shape() {
+        assert_eq!(position_name(&Shape::new(&[5]), 3), " (target row 3)");
+        assert_eq!(
+            position_name(&Shape::new(&[2, 3, 4]), 23),
+            " (target at [1, 2, 3])"
+        );
+        assert_eq!(position_name(&Shape::scalar(), 0), " (the 0-d target)");
+    }
+
+    #[test]
+    fn pick_and_place_are_adjoint() {
+        let layout = ClassLayout::new("t", &Shape::new(&[2, 3])).unwrap();
+        let sel = Rc::new(Selection {
+            layout,
+            targets: vec![Some(2), None],
+            coef: vec![-0.5, 1.0],
+        });
+        let x = Tensor::new([[1.0f64, 2.0, 4.0], [8.0, 16.0, 32.0]]);
+        assert_eq!(pick(&x, &sel).unwrap().to_vec::<f64>(), vec![-2.0, 0.0]);
+        let g = Tensor::new([3.0f64, 5.0]);
+        assert_eq!(
+            place(&g, &sel).unwrap().to_vec::<f64>(),
+            vec![0.0, 0.0, -1.5, 0.0, 0.0, 0.0]
+        );
+    }
+}

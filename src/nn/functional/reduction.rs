@@ -133,3 +133,39 @@ impl Reduction {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_round_trip() {
+        for r in [Reduction::None, Reduction::Sum, Reduction::Mean] {
+            assert_eq!(r.to_string().parse::<Reduction>().unwrap(), r);
+        }
+        for r in [
+            KlReduction::None,
+            KlReduction::Sum,
+            KlReduction::Mean,
+            KlReduction::BatchMean,
+        ] {
+            assert_eq!(r.to_string().parse::<KlReduction>().unwrap(), r);
+        }
+        assert_eq!(Reduction::default(), Reduction::Mean);
+        assert_eq!(KlReduction::default(), KlReduction::Mean);
+    }
+
+    #[test]
+    fn mean_divides_by_the_given_divisor() {
+        let x = Tensor::new([1.0f64, 2.0, 3.0]);
+        let m = Reduction::Mean.reduce(x.clone(), 4.0).unwrap();
+        assert_eq!(m.item::<f64>(), 1.5);
+        let empty = Tensor::zeros(&[0]).double();
+        assert!(Reduction::Mean
+            .reduce(empty, 0.0)
+            .unwrap()
+            .item::<f64>()
+            .is_nan());
+        assert_eq!(Reduction::None.reduce(x, 0.0).unwrap().dims(), &[3]);
+    }
+}
