@@ -160,7 +160,7 @@ mod tests {
         let x = Tensor::new([1.0f64, 2.0, 3.0]);
         let m = Reduction::Mean.reduce(x.clone(), 4.0).unwrap();
         assert_eq!(m.item::<f64>(), 1.5);
-        let empty = Tensor::zeros(&[0]).double();
+        let empty = Tensor::zeros([0]).double();
         assert!(Reduction::Mean
             .reduce(empty, 0.0)
             .unwrap()
