@@ -26,6 +26,7 @@ pub mod autograd;
 mod dtype;
 mod error;
 mod kernels;
+pub mod nn;
 mod ops;
 mod shape;
 mod tensor;
