@@ -1,6 +1,7 @@
 //! Low-level loops over buffers. Nothing here knows about autograd.
 
 pub(crate) mod elementwise;
+pub(crate) mod gemm;
 pub(crate) mod reduce;
 pub(crate) mod special;
 pub(crate) mod strided;

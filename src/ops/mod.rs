@@ -8,6 +8,7 @@ pub(crate) mod binary;
 pub(crate) mod broadcast;
 pub(crate) mod compare;
 pub(crate) mod convert;
+pub(crate) mod matmul;
 pub(crate) mod overload;
 pub(crate) mod scalar;
 pub(crate) mod sum;

@@ -1,0 +1,349 @@
+//! General matrix multiply, `C ← α·A·B + β·C`, on strided matrices.
+//!
+//! This is the only module of the crate allowed to use `unsafe`. It wraps
+//! `matrixmultiply::sgemm` / `dgemm`, whose API takes raw pointers plus
+//! strides (that is how it reads transposed and broadcast operands in place,
+//! without copying). The alternative, a plain safe loop (i-k-j order, which
+//! the compiler vectorises), measured 4.1x slower at n = 256 (25 vs 102
+//! GFLOP/s single-threaded; see `docs/benchmarks.md`, produced by
+//! `benches/engine.rs`), and matmul dominates the cost of every model that
+//! uses it.
+//!
+//! The public function [`gemm`] is safe: before any unsafe call it checks
+//! that every element the library will address lies inside its slice, and
+//! that the output's strides cannot make two elements of `C` alias.
+#![allow(unsafe_code)]
+
+use crate::dtype::Element;
+
+/// A read-only strided matrix: element `(i, j)` is
+/// `data[offset + i * row_stride + j * col_stride]`. Strides may be 0
+/// (a broadcast operand).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MatRef<'a, T> {
+    pub(crate) data: &'a [T],
+    pub(crate) offset: usize,
+    pub(crate) row_stride: usize,
+    pub(crate) col_stride: usize,
+}
+
+/// A writable strided matrix, laid out like [`MatRef`].
+#[derive(Debug)]
+pub(crate) struct MatMut<'a, T> {
+    pub(crate) data: &'a mut [T],
+    pub(crate) offset: usize,
+    pub(crate) row_stride: usize,
+    pub(crate) col_stride: usize,
+}
+
+/// Element types with a `matrixmultiply` kernel.
+pub(crate) trait GemmElement: Element {
+    /// Calls the library's kernel for this type.
+    ///
+    /// # Safety
+    /// The caller guarantees everything `matrixmultiply::sgemm`/`dgemm`
+    /// requires: every element addressed through `a`, `b` and `c` with the
+    /// given sizes and strides is inside a live allocation, `c` is valid for
+    /// writes and not aliased by `a`/`b` or by itself (distinct indices of
+    /// `C` address distinct elements).
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn raw_gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: (*const Self, isize, isize),
+        b: (*const Self, isize, isize),
+        beta: Self,
+        c: (*mut Self, isize, isize),
+    );
+}
+
+macro_rules! gemm_element {
+    ($t:ty, $f:path) => {
+        impl GemmElement for $t {
+            #[inline]
+            unsafe fn raw_gemm(
+                m: usize,
+                k: usize,
+                n: usize,
+                alpha: Self,
+                a: (*const Self, isize, isize),
+                b: (*const Self, isize, isize),
+                beta: Self,
+                c: (*mut Self, isize, isize),
+            ) {
+                // SAFETY: forwarded verbatim; the caller upholds the
+                // contract documented on `raw_gemm`, which is the library's.
+                unsafe {
+                    $f(
+                        m, k, n, alpha, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
+                    )
+                }
+            }
+        }
+    };
+}
+gemm_element!(f32, matrixmultiply::sgemm);
+gemm_element!(f64, matrixmultiply::dgemm);
+
+/// The largest index addressed by a `rows × cols` matrix (both non-zero),
+/// or `None` on overflow.
+fn max_index(offset: usize, rows: usize, cols: usize, rs: usize, cs: usize) -> Option<usize> {
+    let r = (rows - 1).checked_mul(rs)?;
+    let c = (cols - 1).checked_mul(cs)?;
+    offset.checked_add(r)?.checked_add(c)
+}
+
+/// Checks that a `rows × cols` strided view lies inside a slice of length
+/// `len` and that its strides fit the library's `isize`; returns them.
+fn checked_strides(
+    what: &str,
+    len: usize,
+    offset: usize,
+    rows: usize,
+    cols: usize,
+    rs: usize,
+    cs: usize,
+) -> (isize, isize) {
+    let last = max_index(offset, rows, cols, rs, cs);
+    assert!(
+        matches!(last, Some(i) if i < len),
+        "tapegrad internal error: gemm operand {what} ({rows}x{cols}, offset {offset}, \
+         strides [{rs}, {cs}]) exceeds its buffer of {len} elements"
+    );
+    match (isize::try_from(rs), isize::try_from(cs)) {
+        (Ok(r), Ok(c)) => (r, c),
+        _ => panic!("tapegrad internal error: gemm operand {what} has a stride beyond isize"),
+    }
+}
+
+/// True when no two indices `(i, j) != (i', j')` of an `m × n` matrix with
+/// these strides address the same element: one stride must step over a
+/// whole row/column of the other (a sufficient condition, and the one every
+/// row- or column-major layout meets).
+fn non_aliasing(m: usize, n: usize, rs: usize, cs: usize) -> bool {
+    match (m > 1, n > 1) {
+        (false, false) => true,
+        (true, false) => rs >= 1,
+        (false, true) => cs >= 1,
+        (true, true) => {
+            let steps_over = |outer: usize, inner: usize, count: usize| {
+                inner >= 1 && inner.checked_mul(count).is_some_and(|w| outer >= w)
+            };
+            steps_over(rs, cs, n) || steps_over(cs, rs, m)
+        }
+    }
+}
+
+/// `C ← α·A·B + β·C` with `A` of size `m × k`, `B` of size `k × n` and `C`
+/// of size `m × n`, each read through its strides (so transposed or
+/// broadcast operands need no copy).
+///
+/// With `β == 0` the old contents of `C` are ignored (even NaN), as in BLAS.
+///
+/// # Panics
+/// If an operand's strides address elements outside its slice, or `C`'s
+/// strides alias. Callers build these from tensor layouts, so a panic here
+/// is an internal bug, never a user error.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm<T: GemmElement>(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: MatMut<'_, T>,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    let (rsc, csc) = checked_strides(
+        "C",
+        c.data.len(),
+        c.offset,
+        m,
+        n,
+        c.row_stride,
+        c.col_stride,
+    );
+    assert!(
+        non_aliasing(m, n, c.row_stride, c.col_stride),
+        "tapegrad internal error: gemm output strides [{}, {}] alias for a {m}x{n} matrix",
+        c.row_stride,
+        c.col_stride
+    );
+    if k == 0 {
+        // The product is an empty sum: C ← β·C (exactly 0 when β == 0).
+        for i in 0..m {
+            for j in 0..n {
+                let x = &mut c.data[c.offset + i * c.row_stride + j * c.col_stride];
+                *x = if beta == T::ZERO { T::ZERO } else { beta * *x };
+            }
+        }
+        return;
+    }
+    let (rsa, csa) = checked_strides(
+        "A",
+        a.data.len(),
+        a.offset,
+        m,
+        k,
+        a.row_stride,
+        a.col_stride,
+    );
+    let (rsb, csb) = checked_strides(
+        "B",
+        b.data.len(),
+        b.offset,
+        k,
+        n,
+        b.row_stride,
+        b.col_stride,
+    );
+    let a_ptr = a.data[a.offset..].as_ptr();
+    let b_ptr = b.data[b.offset..].as_ptr();
+    let c_ptr = c.data[c.offset..].as_mut_ptr();
+    // SAFETY:
+    // - Bounds: `checked_strides` verified that the largest index each
+    //   operand addresses, offset + (rows-1)·rs + (cols-1)·cs, is inside its
+    //   slice; strides are non-negative, so every addressed index lies in
+    //   [offset, that maximum]. The pointers start at `offset` of live
+    //   slices borrowed for the whole call.
+    // - Aliasing: `c` is a `&mut` slice, so the borrow checker guarantees `a`
+    //   and `b` do not overlap it; `non_aliasing` verified that distinct
+    //   (i, j) of C address distinct elements, as the library requires.
+    //   A and B are only read, so their strides may be anything (even 0).
+    // - Initialisation: all slices hold initialised `T` values.
+    // - m, k, n > 0 here, and strides fit in `isize` (checked above).
+    unsafe {
+        T::raw_gemm(
+            m,
+            k,
+            n,
+            alpha,
+            (a_ptr, rsa, csa),
+            (b_ptr, rsb, csb),
+            beta,
+            (c_ptr, rsc, csc),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(m: usize, k: usize, n: usize, a: &[f64], b: &[f64]) -> Vec<f64> {
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for p in 0..k {
+                for j in 0..n {
+                    c[i * n + j] += a[i * k + p] * b[p * n + j];
+                }
+            }
+        }
+        c
+    }
+
+    fn mat<T>(data: &[T], offset: usize, rs: usize, cs: usize) -> MatRef<'_, T> {
+        MatRef {
+            data,
+            offset,
+            row_stride: rs,
+            col_stride: cs,
+        }
+    }
+
+    #[test]
+    fn matches_naive_for_row_major_and_transposed_operands() {
+        let (m, k, n) = (3, 4, 2);
+        let a: Vec<f64> = (0..m * k).map(|v| v as f64 * 0.5 - 1.0).collect();
+        let b: Vec<f64> = (0..k * n).map(|v| 2.0 - v as f64).collect();
+        let want = naive(m, k, n, &a, &b);
+        // B stored transposed (n × k row-major), read with swapped strides.
+        let bt: Vec<f64> = (0..n * k).map(|i| b[(i % k) * n + i / k]).collect();
+        for (bm, rs, cs) in [(&b, n, 1), (&bt, 1, k)] {
+            let mut c = vec![f64::NAN; m * n];
+            let out = MatMut {
+                data: &mut c,
+                offset: 0,
+                row_stride: n,
+                col_stride: 1,
+            };
+            gemm(m, k, n, 1.0, mat(&a, 0, k, 1), mat(bm, 0, rs, cs), 0.0, out);
+            assert_eq!(c, want);
+        }
+    }
+
+    #[test]
+    fn empty_inner_dim_zero_fills_or_scales() {
+        let empty: [f32; 0] = [];
+        for (beta, want) in [(0.0f32, [0.0f32; 4]), (2.0, [2.0, 4.0, 6.0, 8.0])] {
+            // With β = 0 even NaN in C must become 0.
+            let mut c = if beta == 0.0 {
+                vec![f32::NAN; 4]
+            } else {
+                vec![1.0, 2.0, 3.0, 4.0]
+            };
+            let out = MatMut {
+                data: &mut c,
+                offset: 0,
+                row_stride: 2,
+                col_stride: 1,
+            };
+            gemm(
+                2,
+                0,
+                2,
+                1.0,
+                mat(&empty, 0, 0, 1),
+                mat(&empty, 0, 2, 1),
+                beta,
+                out,
+            );
+            assert_eq!(c, want);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "exceeds its buffer")]
+    fn out_of_bounds_operand_is_refused() {
+        let a = vec![1.0f32; 5]; // a 2x3 matrix needs 6
+        let b = vec![1.0f32; 3];
+        let mut c = vec![0.0f32; 2];
+        let out = MatMut {
+            data: &mut c,
+            offset: 0,
+            row_stride: 1,
+            col_stride: 1,
+        };
+        gemm(2, 3, 1, 1.0, mat(&a, 0, 3, 1), mat(&b, 0, 1, 1), 0.0, out);
+    }
+
+    #[test]
+    #[should_panic(expected = "alias")]
+    fn aliasing_output_is_refused() {
+        let a = vec![1.0f32; 4];
+        let mut c = vec![0.0f32; 4];
+        let out = MatMut {
+            data: &mut c,
+            offset: 0,
+            row_stride: 1,
+            col_stride: 1,
+        };
+        gemm(2, 2, 2, 1.0, mat(&a, 0, 2, 1), mat(&a, 0, 2, 1), 0.0, out);
+    }
+
+    #[test]
+    fn aliasing_rule_accepts_row_and_column_major() {
+        assert!(non_aliasing(3, 4, 4, 1));
+        assert!(non_aliasing(3, 4, 1, 3));
+        assert!(non_aliasing(3, 4, 5, 1)); // padded rows
+        assert!(!non_aliasing(3, 4, 0, 1));
+        assert!(!non_aliasing(3, 4, 2, 1));
+        assert!(non_aliasing(1, 4, 0, 1));
+    }
+}

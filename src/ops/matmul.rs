@@ -1,0 +1,298 @@
+//! Matrix products: `matmul` (with `torch.matmul`'s rank rules and batch
+//! broadcasting), and the strict `mm` / `bmm`.
+//!
+//! Operands are handed to the GEMM kernel through their strides: a
+//! transposed weight (`w.t()`), a permuted view or a broadcast batch dim is
+//! read in place, never copied.
+
+use super::{panicking, same_dtype};
+use crate::autograd::function::{Backward, BackwardCtx, GradInputs, Saved};
+use crate::autograd::tape::record;
+use crate::dtype::{dispatch, Element};
+use crate::error::{Error, Result};
+use crate::kernels::gemm::{gemm, MatMut, MatRef};
+use crate::kernels::strided::for_each_offsets;
+use crate::shape::{Dims, Shape};
+use crate::tensor::create::checked_numel;
+use crate::tensor::layout::Layout;
+use crate::tensor::Tensor;
+
+/// One operand seen as a batch of `rows × cols` strided matrices.
+struct Operand {
+    batch: Dims,
+    batch_strides: Dims,
+    rows: usize,
+    cols: usize,
+    row_stride: usize,
+    col_stride: usize,
+}
+
+impl Operand {
+    /// A tensor of rank >= 2 as a batch of matrices; a vector as one row
+    /// (`is_lhs`) or one column, torch.matmul's "prepend / append a 1".
+    fn new(layout: &Layout, is_lhs: bool) -> Operand {
+        let (dims, strides) = (layout.shape.dims(), &layout.strides);
+        let r = dims.len();
+        if r == 1 {
+            let (len, stride) = (dims[0], strides[0]);
+            return if is_lhs {
+                Operand::single(1, len, 0, stride)
+            } else {
+                Operand::single(len, 1, stride, 0)
+            };
+        }
+        Operand {
+            batch: Dims::from_slice(&dims[..r - 2]),
+            batch_strides: Dims::from_slice(&strides[..r - 2]),
+            rows: dims[r - 2],
+            cols: dims[r - 1],
+            row_stride: strides[r - 2],
+            col_stride: strides[r - 1],
+        }
+    }
+
+    fn single(rows: usize, cols: usize, row_stride: usize, col_stride: usize) -> Operand {
+        Operand {
+            batch: Dims::new(),
+            batch_strides: Dims::new(),
+            rows,
+            cols,
+            row_stride,
+            col_stride,
+        }
+    }
+
+    /// Merges the batch dims into the rows when they are laid out as one
+    /// evenly strided run (e.g. a contiguous `[B, T, k]` activation), so a
+    /// batch times one matrix is a single GEMM call. Only valid when the
+    /// other operand has no batch dims. Returns whether it folded.
+    fn fold_batch_into_rows(&mut self) -> bool {
+        let mut runs = self
+            .batch
+            .iter()
+            .zip(&self.batch_strides)
+            .map(|(&s, &st)| (s, st))
+            .chain([(self.rows, self.row_stride)])
+            .filter(|&(size, _)| size != 1)
+            .collect::<Vec<_>>();
+        let even = runs.windows(2).all(|w| w[0].1 == w[1].1 * w[1].0);
+        if !even || runs.iter().any(|&(size, _)| size == 0) {
+            return false;
+        }
+        let (rows, row_stride) = match runs.pop() {
+            Some((last_size, last_stride)) => {
+                let rows = runs.iter().map(|&(s, _)| s).product::<usize>() * last_size;
+                (rows, last_stride)
+            }
+            None => (1, self.row_stride),
+        };
+        self.rows = rows;
+        self.row_stride = row_stride;
+        self.batch.clear();
+        self.batch_strides.clear();
+        true
+    }
+}
+
+/// Strides that read `batch` as broadcast to `out` (0 along broadcast dims).
+fn broadcast_batch_strides(batch: &[usize], strides: &[usize], out: &[usize]) -> Dims {
+    let lead = out.len() - batch.len();
+    (0..out.len())
+        .map(|d| {
+            if d < lead || batch[d - lead] == 1 {
+                0
+            } else {
+                strides[d - lead]
+            }
+        })
+        .collect()
+}
+
+/// The forward shared by `matmul`, `mm` and `bmm` (they differ only in
+/// which shapes they accept).
+fn matmul_forward(op: &'static str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let dtype = same_dtype(op, a, b)?;
+    if a.ndim() == 0 || b.ndim() == 0 {
+        return Err(Error::mismatch(
+            op,
+            "both operands must have at least 1 dim",
+            a.shape(),
+            b.shape(),
+        ));
+    }
+    let mut lhs = Operand::new(&a.layout, true);
+    let rhs = Operand::new(&b.layout, false);
+    if lhs.cols != rhs.rows {
+        return Err(Error::mismatch(
+            op,
+            format!(
+                "the inner dims must agree ({} columns on the left, {} rows on the right)",
+                lhs.cols, rhs.rows
+            ),
+            a.shape(),
+            b.shape(),
+        ));
+    }
+    let batch = Shape::broadcast(op, &Shape(lhs.batch.clone()), &Shape(rhs.batch.clone()))
+        .map_err(|_| {
+            Error::mismatch(
+                op,
+                format!(
+                    "the batch dims {} and {} cannot be broadcast together",
+                    Shape(lhs.batch.clone()),
+                    Shape(rhs.batch.clone())
+                ),
+                a.shape(),
+                b.shape(),
+            )
+        })?;
+    let mut out_dims = batch.0.clone();
+    if a.ndim() >= 2 {
+        out_dims.push(lhs.rows);
+    }
+    if b.ndim() >= 2 {
+        out_dims.push(rhs.cols);
+    }
+    let mut full = batch.0.clone();
+    full.extend([lhs.rows, rhs.cols]);
+    let numel = checked_numel(&full)?;
+    let (k, n) = (lhs.cols, rhs.cols);
+    let folded = rhs.batch.is_empty() && lhs.fold_batch_into_rows();
+    let batch = if folded { Dims::new() } else { batch.0 };
+    let sa = broadcast_batch_strides(&lhs.batch, &lhs.batch_strides, &batch);
+    let sb = broadcast_batch_strides(&rhs.batch, &rhs.batch_strides, &batch);
+    let (rows, step) = (lhs.rows, lhs.rows * n);
+    let out = dispatch!(dtype, T => {
+        let mut out = vec![T::ZERO; numel];
+        a.with_strided::<T, _>(|da, la| {
+            b.with_strided::<T, _>(|db, lb| {
+                let mut at = 0;
+                for_each_offsets(&batch, [&sa, &sb], [la.offset, lb.offset], |[oa, ob]| {
+                    let lhs_mat = MatRef { data: da, offset: oa, row_stride: lhs.row_stride, col_stride: lhs.col_stride };
+                    let rhs_mat = MatRef { data: db, offset: ob, row_stride: rhs.row_stride, col_stride: rhs.col_stride };
+                    let c = MatMut { data: &mut out[at..at + step], offset: 0, row_stride: n, col_stride: 1 };
+                    gemm::<T>(rows, k, n, T::ONE, lhs_mat, rhs_mat, T::ZERO, c);
+                    at += step;
+                });
+            })
+        });
+        Tensor::from_parts(out, Shape(out_dims))
+    });
+    Ok(out)
+}
+
+impl Tensor {
+    /// Matrix product with `torch.matmul`'s rules:
+    /// - 1-D · 1-D: the dot product, a 0-d tensor;
+    /// - 2-D · 2-D: the matrix product;
+    /// - 1-D · N-D: the vector is treated as a `[1, k]` row, and that dim is
+    ///   removed from the result; N-D · 1-D likewise with a `[k, 1]` column;
+    /// - otherwise a batched product: the last two dims are matrices and the
+    ///   leading (batch) dims broadcast, e.g. `[2, 1, 3, 4] · [5, 4, 6]` gives
+    ///   `[2, 5, 3, 6]`.
+    ///
+    /// Transposed and broadcast operands are read in place, not copied.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let a = Tensor::new([[1.0f32, 2.0], [3.0, 4.0]]);
+    /// let v = Tensor::new([1.0f32, -1.0]);
+    /// assert_eq!(a.matmul(&v).to_vec::<f32>(), vec![-1.0, -1.0]);
+    /// assert_eq!(v.matmul(&v).dims(), &[] as &[usize]);
+    /// assert_eq!(a.matmul(&a.t()).to_vec::<f32>(), vec![5.0, 11.0, 11.0, 25.0]);
+    /// ```
+    pub fn try_matmul(&self, other: &Tensor) -> Result<Tensor> {
+        self.record_matmul("Matmul", matmul_forward("matmul", self, other)?, other)
+    }
+    panicking!(matmul => try_matmul(other: &Tensor) -> Tensor);
+
+    /// Product of two matrices, `[n, k] · [k, m] → [n, m]` (`torch.mm`); no
+    /// broadcasting, both operands must be 2-D.
+    pub fn try_mm(&self, other: &Tensor) -> Result<Tensor> {
+        if self.ndim() != 2 || other.ndim() != 2 {
+            return Err(Error::mismatch(
+                "mm",
+                "both operands must be 2-D matrices",
+                self.shape(),
+                other.shape(),
+            ));
+        }
+        self.record_matmul("Mm", matmul_forward("mm", self, other)?, other)
+    }
+    panicking!(mm => try_mm(other: &Tensor) -> Tensor);
+
+    /// Batched product of matrices, `[b, n, k] · [b, k, m] → [b, n, m]`
+    /// (`torch.bmm`); both operands must be 3-D with the same batch size (no
+    /// broadcasting).
+    pub fn try_bmm(&self, other: &Tensor) -> Result<Tensor> {
+        if self.ndim() != 3 || other.ndim() != 3 {
+            return Err(Error::mismatch(
+                "bmm",
+                "both operands must be 3-D (a batch of matrices)",
+                self.shape(),
+                other.shape(),
+            ));
+        }
+        if self.dims()[0] != other.dims()[0] {
+            return Err(Error::mismatch(
+                "bmm",
+                "the batch sizes must be equal",
+                self.shape(),
+                other.shape(),
+            ));
+        }
+        self.record_matmul("Bmm", matmul_forward("bmm", self, other)?, other)
+    }
+    panicking!(bmm => try_bmm(other: &Tensor) -> Tensor);
+
+    fn record_matmul(&self, name: &'static str, out: Tensor, other: &Tensor) -> Result<Tensor> {
+        record(out, &[self, other], |_| MatmulBackward {
+            name,
+            a: Saved::new(self),
+            b: Saved::new(other),
+        })
+    }
+}
+
+struct MatmulBackward {
+    name: &'static str,
+    a: Saved,
+    b: Saved,
+}
+
+impl Backward for MatmulBackward {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    // With vectors lifted to [1, k] / [k, 1] matrices and g to the full
+    // [batch.., m, n] shape: gA = g·Bᵀ, gB = Aᵀ·g, each summed over the batch
+    // dims its input was broadcast along, then reshaped back (dropping the
+    // lifted 1). All differentiable ops, so this works under create_graph.
+    fn backward(&self, ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
+        let (a_shape, b_shape) = (self.a.value().shape(), self.b.value().shape());
+        let (a_vec, b_vec) = (a_shape.rank() == 1, b_shape.rank() == 1);
+        let a = ctx.input(0, &self.a);
+        let b = ctx.input(1, &self.b);
+        let a = if a_vec { a.try_unsqueeze(0)? } else { a };
+        let b = if b_vec { b.try_unsqueeze(1)? } else { b };
+        let g = match (a_vec, b_vec) {
+            (false, false) => g.clone(),
+            (true, false) => g.try_unsqueeze(-2)?,
+            (false, true) => g.try_unsqueeze(-1)?,
+            (true, true) => g.try_reshape([1usize, 1])?,
+        };
+        let ga = if ctx.needs_grad(0) {
+            let full = g.try_matmul(&b.try_transpose(-1, -2)?)?;
+            Some(full.try_sum_to(a.shape())?.try_reshape(a_shape)?)
+        } else {
+            None
+        };
+        let gb = if ctx.needs_grad(1) {
+            let full = a.try_transpose(-1, -2)?.try_matmul(&g)?;
+            Some(full.try_sum_to(b.shape())?.try_reshape(b_shape)?)
+        } else {
+            None
+        };
+        Ok([ga, gb].into_iter().collect())
+    }
+}
