@@ -23,10 +23,15 @@
 #![warn(missing_docs)]
 
 pub mod autograd;
+pub mod checkpoint;
+pub mod data;
 mod dtype;
 mod error;
 mod kernels;
+/// Neural-network building blocks (`torch.nn`): modules, layers, initialisers.
+pub mod nn;
 mod ops;
+pub mod optim;
 mod shape;
 mod tensor;
 

@@ -1,0 +1,11 @@
+pub mod activation;
+pub mod dropout;
+pub mod init;
+pub mod linear;
+pub mod module;
+pub mod sequential;
+pub use activation::{Activation, LeakyReLU, ReLU, Sigmoid, Tanh, GELU};
+pub use dropout::Dropout;
+pub use linear::Linear;
+pub use module::{prefixed, Module};
+pub use sequential::{mlp, Sequential};
