@@ -58,7 +58,7 @@
 //! - `zero_grad` matters: gradients accumulate across `backward` calls, as
 //!   in PyTorch.
 //! - `backward` releases the tape; a forward pass that is never
-//!   backpropagated (evaluation) should run under [`no_grad`](crate::no_grad)
+//!   backpropagated (evaluation) should run under [`no_grad`]
 //!   so nothing is recorded. [`evaluate`] does that.
 //! - An LR scheduler steps once per epoch, after the batches:
 //!   `scheduler.step(&mut optimizer)?` (see [`crate::optim::StepLR`]).

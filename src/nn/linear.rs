@@ -137,10 +137,7 @@ impl Linear {
 }
 
 fn fresh_parameter(t: &Tensor) -> Tensor {
-    let copy = crate::dtype::dispatch!(t.dtype(), T => {
-        Tensor::from_parts(t.with_contiguous::<T, _>(|d| d.to_vec()), t.shape().clone())
-    });
-    copy.requires_grad_(true)
+    t.contiguous_copy().requires_grad_(true)
 }
 
 impl Module for Linear {
