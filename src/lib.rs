@@ -23,13 +23,17 @@
 #![warn(missing_docs)]
 
 pub mod autograd;
+pub mod checkpoint;
+pub mod data;
 mod dtype;
 mod error;
 mod kernels;
 pub mod nn;
 mod ops;
+pub mod optim;
 mod shape;
 mod tensor;
+pub mod train;
 
 pub use autograd::{
     clear_tape, detect_anomaly, enable_grad, grad, grad_with, gradcheck, gradcheck_outputs,

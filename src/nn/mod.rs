@@ -1,4 +1,16 @@
-//! Neural-network building blocks, mirroring `torch.nn`.
+//! Neural-network building blocks, mirroring `torch.nn`: modules, layers,
+//! activations, initialisers, and (in [`functional`] and [`loss`]) the losses.
 
+pub mod activation;
+pub mod dropout;
 pub mod functional;
+pub mod init;
+pub mod linear;
 pub mod loss;
+pub mod module;
+pub mod sequential;
+pub use activation::{Activation, LeakyReLU, ReLU, Sigmoid, Tanh, GELU};
+pub use dropout::Dropout;
+pub use linear::Linear;
+pub use module::{prefixed, Module};
+pub use sequential::{mlp, Sequential};
