@@ -262,7 +262,8 @@ fn sgd_validates_arguments() {
         ..d
     })
     .is_ok());
-    assert!(sgd(SgdConfig { lr: 0.0, ..d }).is_ok());
+    // Stricter than PyTorch: a new optimizer with lr = 0 would train nothing.
+    assert!(invalid_detail(sgd(SgdConfig { lr: 0.0, ..d })).contains("must be finite and > 0"));
 
     // Parameter lists.
     assert!(invalid_detail(SGD::new(Vec::<Tensor>::new(), d)).contains("empty parameter list"));

@@ -51,7 +51,7 @@ impl AdamConfig {
     }
 
     fn validate(&self, op: &'static str) -> Result<()> {
-        check_lr(op, self.lr)?;
+        check_lr(op, self.lr, false)?;
         if !(self.eps.is_finite() && self.eps >= 0.0) {
             return Err(Error::invalid(
                 op,
@@ -205,7 +205,7 @@ impl Optimizer for Adam {
     }
 
     fn set_lr(&mut self, lr: f64) -> Result<()> {
-        check_lr(self.kind(), lr)?;
+        check_lr(self.kind(), lr, true)?;
         self.config.lr = lr;
         Ok(())
     }

@@ -110,12 +110,22 @@ pub(crate) fn collect_params(
     Ok(params)
 }
 
-/// Checks a learning rate: finite and `>= 0`.
-pub(crate) fn check_lr(op: &'static str, lr: f64) -> Result<()> {
-    if !(lr.is_finite() && lr >= 0.0) {
+/// Checks a learning rate.
+///
+/// A new optimizer needs a positive learning rate (0 would silently train
+/// nothing); a schedule may later lower it to exactly 0 through `set_lr`,
+/// as cosine annealing to `eta_min = 0` does.
+pub(crate) fn check_lr(op: &'static str, lr: f64, allow_zero: bool) -> Result<()> {
+    let ok = lr.is_finite() && (lr > 0.0 || (allow_zero && lr == 0.0));
+    if !ok {
+        let need = if allow_zero {
+            "finite and >= 0"
+        } else {
+            "finite and > 0"
+        };
         return Err(Error::invalid(
             op,
-            format!("Invalid learning rate: {lr} (must be finite and >= 0)"),
+            format!("Invalid learning rate: {lr} (must be {need})"),
         ));
     }
     Ok(())

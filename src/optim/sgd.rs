@@ -45,7 +45,7 @@ impl Default for SgdConfig {
 
 impl SgdConfig {
     fn validate(&self) -> Result<()> {
-        check_lr("SGD", self.lr)?;
+        check_lr("SGD", self.lr, false)?;
         if !(0.0..1.0).contains(&self.momentum) {
             return Err(Error::invalid(
                 "SGD",
@@ -167,7 +167,7 @@ impl Optimizer for SGD {
     }
 
     fn set_lr(&mut self, lr: f64) -> Result<()> {
-        check_lr("SGD", lr)?;
+        check_lr("SGD", lr, true)?;
         self.config.lr = lr;
         Ok(())
     }
