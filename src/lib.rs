@@ -1,7 +1,7 @@
 //! # tapegrad
 //!
 //! A tape-based reverse-mode automatic differentiation engine with n-d
-//! tensors, PyTorch-style ops and losses, and an SGD optimizer.
+//! tensors, PyTorch-style ops, losses, modules and optimizers.
 //!
 //! Every op on tensors that require grad is appended to a per-thread tape
 //! (a Wengert list); [`Tensor::backward`] walks it once in reverse. Backward
@@ -15,6 +15,21 @@
 //! y.backward();
 //! assert_eq!(x.grad().unwrap().to_vec::<f32>(), vec![2.0, 4.0, 6.0]);
 //! ```
+//!
+//! Where things are:
+//! - [`Tensor`]: constructors, ops (elementwise with broadcasting, reductions,
+//!   matmul, shape and indexing), `backward`, `grad`.
+//! - [`autograd`]: grad mode ([`no_grad`]), [`grad`] for second order,
+//!   [`gradcheck`] / [`gradgradcheck`], [`detect_anomaly`], [`trace`] to
+//!   print or draw the tape.
+//! - [`nn`]: `Module`, `Linear`, `Sequential`, activations, `Dropout`,
+//!   initialisers; [`nn::functional`] and [`nn::loss`] hold softmax and the
+//!   losses (cross-entropy, NLL, BCE, KL) with PyTorch's semantics.
+//! - [`optim`]: `SGD`, `Adam`, `AdamW`, learning-rate schedules.
+//! - [`data`]: CSV reading, datasets, a shuffling `DataLoader`,
+//!   standardisation, accuracy and confusion matrices.
+//! - [`checkpoint`]: safetensors files that PyTorch and candle can load.
+//! - [`train`]: the training loop, written out.
 //!
 //! See `docs/architecture.md` for how the crate is built and how to add an
 //! op.
