@@ -52,3 +52,8 @@ pub use tensor::{Tensor, TensorData};
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// The same for the code in the math pages of `docs/`.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/09-backward-rules.md")]
+pub struct DocsBackwardRulesDoctests;
