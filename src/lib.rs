@@ -61,3 +61,14 @@ pub use ops::view::ShapeArg;
 pub use shape::Shape;
 pub use tensor::create::seeded_rng;
 pub use tensor::{Tensor, TensorData};
+
+/// Compiles and runs every `rust` block of README.md as a doctest, so the
+/// README's snippets cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+/// The same for the code in the math pages of `docs/`.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/09-backward-rules.md")]
+pub struct DocsBackwardRulesDoctests;

@@ -5,7 +5,8 @@
 //! (PyTorch's), on the iris data shipped in `data/`:
 //!
 //! ```
-//! use tapegrad::data::{accuracy, one_hot, read_csv, DataLoader, Standardizer};
+//! use tapegrad::data::{accuracy, read_csv, DataLoader, Standardizer};
+//! use tapegrad::nn::functional::cross_entropy;
 //! use tapegrad::nn::{mlp, Activation, Module};
 //! use tapegrad::optim::{Adam, AdamConfig, Optimizer};
 //! use tapegrad::train::evaluate;
@@ -23,10 +24,9 @@
 //! let mut model = mlp(&[4, 16, 3], Activation::Relu, &mut seeded_rng(0))?;
 //! let mut optimizer = Adam::new(model.parameters(), AdamConfig { lr: 0.02, ..Default::default() })?;
 //! let loader = DataLoader::new(&train, 16)?.shuffle(42);
-//! // Any scalar loss made of tensor ops works; this one is squared error on one-hot targets.
-//! let loss_fn = |out: &Tensor, labels: &Tensor| -> Result<Tensor> {
-//!     out.try_sub(&one_hot(labels, 3, out.dtype())?)?.try_square()?.try_mean()
-//! };
+//! // The model outputs logits; cross_entropy takes them with the class ids and returns
+//! // the batch's mean −log p(true class) (torch.nn.functional.cross_entropy).
+//! let loss_fn = |out: &Tensor, labels: &Tensor| -> Result<Tensor> { cross_entropy(out, labels) };
 //!
 //! for epoch in 0..30 {
 //!     model.train();
