@@ -48,7 +48,8 @@ impl Args {
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
             let mut value = |what: &str| -> String {
-                it.next().unwrap_or_else(|| fail(&format!("{flag} needs {what}"), &usage))
+                it.next()
+                    .unwrap_or_else(|| fail(&format!("{flag} needs {what}"), &usage))
             };
             match flag.as_str() {
                 "--epochs" => {
@@ -71,7 +72,10 @@ impl Args {
             args.epochs = (default_epochs / 4).max(1);
         }
         if !(args.lr.is_finite() && args.lr > 0.0) {
-            fail(&format!("--lr must be a positive number, got {}", args.lr), &usage);
+            fail(
+                &format!("--lr must be a positive number, got {}", args.lr),
+                &usage,
+            );
         }
         args
     }
@@ -266,7 +270,13 @@ pub fn ascii_chart(title: &str, values: &[f64], width: usize, height: usize) -> 
         let _ = writeln!(out, "{label:>10.4} |{}", row.iter().collect::<String>());
     }
     let _ = writeln!(out, "{:>10} +{}", "", "-".repeat(cols));
-    let _ = writeln!(out, "{:>12}1{:>w$}", "", values.len(), w = cols.saturating_sub(1));
+    let _ = writeln!(
+        out,
+        "{:>12}1{:>w$}",
+        "",
+        values.len(),
+        w = cols.saturating_sub(1)
+    );
     out
 }
 
@@ -276,7 +286,11 @@ fn grid_columns(values: &[f64], cols: usize) -> Vec<Option<f64>> {
         .map(|c| {
             let a = c * values.len() / cols;
             let b = ((c + 1) * values.len() / cols).max(a + 1);
-            let bucket: Vec<f64> = values[a..b].iter().copied().filter(|v| v.is_finite()).collect();
+            let bucket: Vec<f64> = values[a..b]
+                .iter()
+                .copied()
+                .filter(|v| v.is_finite())
+                .collect();
             (!bucket.is_empty()).then(|| bucket.iter().sum::<f64>() / bucket.len() as f64)
         })
         .collect()
@@ -293,8 +307,17 @@ pub fn svg_chart(title: &str, x_label: &str, y_label: &str, series: &[(&str, &[f
         .filter(|v| v.is_finite())
         .collect();
     let lo = all.iter().cloned().fold(f64::INFINITY, f64::min).min(0.0);
-    let hi = all.iter().cloned().fold(f64::NEG_INFINITY, f64::max).max(lo + 1e-12);
-    let n = series.iter().map(|(_, v)| v.len()).max().unwrap_or(1).max(2);
+    let hi = all
+        .iter()
+        .cloned()
+        .fold(f64::NEG_INFINITY, f64::max)
+        .max(lo + 1e-12);
+    let n = series
+        .iter()
+        .map(|(_, v)| v.len())
+        .max()
+        .unwrap_or(1)
+        .max(2);
     let x = |i: usize| left + (w - left - right) * i as f64 / (n - 1) as f64;
     let y = |v: f64| top + (h - top - bottom) * (hi - v) / (hi - lo);
     let colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
@@ -361,7 +384,9 @@ pub fn svg_chart(title: &str, x_label: &str, y_label: &str, series: &[(&str, &[f
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Writes `contents` to `dir/name`, creating `dir`; returns the path.
@@ -375,7 +400,10 @@ pub fn write_file(dir: &Path, name: &str, contents: &str) -> std::io::Result<Pat
 /// Shows the loss curve in the terminal and writes it as SVG; prints where.
 pub fn report_curve(nb: &Notebook, args: &Args, file: &str, title: &str, losses: &[f64]) {
     if !nb.quiet() {
-        print!("{}", ascii_chart(&format!("{title} (per epoch)"), losses, 60, 12));
+        print!(
+            "{}",
+            ascii_chart(&format!("{title} (per epoch)"), losses, 60, 12)
+        );
     }
     let svg = svg_chart(title, "epoch", "loss", &[("train loss", losses)]);
     match write_file(&args.out, file, &svg) {
