@@ -125,7 +125,7 @@ impl Notebook {
         }
         let mut line = String::new();
         for word in text.split_whitespace() {
-            if !line.is_empty() && line.len() + 1 + word.len() > 88 {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > 88 {
                 println!("{line}");
                 line.clear();
             }
