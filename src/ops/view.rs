@@ -123,6 +123,8 @@ impl Tensor {
     /// ```
     pub fn try_reshape(&self, shape: impl ShapeArg) -> Result<Tensor> {
         let shape = shape.resolve("reshape", self.shape())?;
+        // Sizes of 0 can hide huge other sizes; keep every shape allocatable.
+        crate::tensor::create::check_alloc("reshape", shape.dims(), self.dtype())?;
         if &shape == self.shape() {
             return Ok(self.clone());
         }
