@@ -359,7 +359,18 @@ impl Tensor {
         let d = normalize_dim("chunk", dim, self.ndim())?;
         let size = self.dims()[d];
         if size == 0 {
-            return self.try_split_with_sizes(&vec![0; chunks], d as isize);
+            // `chunks` empty views, as PyTorch; a count no memory can hold
+            // is an error rather than an allocation abort.
+            let mut views = Vec::new();
+            views.try_reserve_exact(chunks).map_err(|_| {
+                Error::invalid(
+                    "chunk",
+                    format!("cannot make {chunks} empty chunks of an empty dim"),
+                )
+            })?;
+            let empty = self.try_narrow(d as isize, 0, 0)?;
+            views.resize(chunks, empty);
+            return Ok(views);
         }
         self.try_split(size.div_ceil(chunks), d as isize)
     }
