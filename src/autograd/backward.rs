@@ -74,6 +74,15 @@ impl Tensor {
         to_accumulate.extend(leaves);
         let _mode = GradModeGuard::set(options.create_graph);
         for (leaf, g) in to_accumulate {
+            // A gradient that is itself a leaf (the seed of a bare-leaf root,
+            // under create_graph) would make `.grad` own a LeafMeta: with the
+            // leaf itself that is an Rc cycle never freed. Storing a recorded
+            // copy instead links it through the tape, which is released.
+            let g = if matches!(g.meta, GradMeta::Leaf(_)) {
+                g.try_mul_scalar(1.0)?
+            } else {
+                g
+            };
             let mut slot = leaf.grad.borrow_mut();
             let total = match slot.take() {
                 None => g,
