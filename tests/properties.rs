@@ -103,7 +103,7 @@ const BINARY: &[(&str, Binary, Domain, Domain)] = &[
 ];
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(1024))]
 
     /// Every unary op, contiguous or through a transposed view.
     #[test]

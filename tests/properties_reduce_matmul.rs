@@ -58,7 +58,7 @@ fn dims_subset(rank: usize, mask: &[bool], negative: bool) -> Vec<isize> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(1024))]
 
     /// Gradients of every reduction over random dims, keepdim or not.
     #[test]
