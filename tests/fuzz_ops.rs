@@ -134,6 +134,31 @@ mod found_by_fuzzing {
     }
 }
 
+/// A graph 200,000 ops deep: backward is a loop over the tape, and dropping
+/// the graph frees entries one by one, so neither recurses (no stack
+/// overflow) nor takes more than linear time.
+#[test]
+fn deep_graphs_neither_overflow_nor_hang() {
+    let x = tapegrad::Tensor::new([0.5f64]).requires_grad_(true);
+    let mut y = x.clone();
+    for _ in 0..200_000 {
+        y = y.add_scalar(1e-6);
+    }
+    let loss = y.sum();
+    loss.backward();
+    assert_eq!(x.grad().unwrap().to_vec::<f64>(), vec![1.0]);
+    assert_eq!(tapegrad::tape_len(), 0);
+    // The same depth dropped without backward: the tape is released when
+    // its last tensor goes.
+    let mut y = x.clone();
+    for _ in 0..200_000 {
+        y = y.mul_scalar(1.0);
+    }
+    assert_eq!(tapegrad::tape_len(), 200_001);
+    drop(y);
+    assert_eq!(tapegrad::tape_len(), 0);
+}
+
 #[test]
 fn random_programs_never_panic() {
     // About 15 s in a debug build on a 2-core machine (~1.3M ops).
