@@ -95,11 +95,13 @@ impl<'a> Bytes<'a> {
         (0..n).map(|_| self.dim()).collect()
     }
     /// A signed size for `reshape`, including -1 (infer) and other negatives.
+    /// No large positive sizes: a single i32 (up to 2^31 elements, 16 GiB
+    /// in f64) can be a valid allocation on a large machine; huge sizes come
+    /// through the `usize` shapes of [`Bytes::dims`].
     fn signed_size(&mut self) -> i32 {
         match self.u8() {
             b @ 0..=229 => (b % 7) as i32 - 1,
-            230..=239 => -2,
-            240..=247 => i32::MAX,
+            230..=247 => -2,
             _ => i32::MIN,
         }
     }
