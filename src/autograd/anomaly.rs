@@ -30,10 +30,16 @@ pub fn is_anomaly_enabled() -> bool {
 /// assert!(err.to_string().contains("Sqrt"), "{err}");
 /// ```
 pub fn detect_anomaly<R>(f: impl FnOnce() -> Result<R>) -> Result<R> {
-    let previous = ENABLED.with(|e| e.replace(true));
-    let result = f();
-    ENABLED.with(|e| e.set(previous));
-    result
+    // Restores the previous state when dropped, so that a panic unwinding
+    // out of `f` does not leave anomaly mode on for the rest of the thread.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            ENABLED.with(|e| e.set(self.0));
+        }
+    }
+    let _restore = Restore(ENABLED.with(|e| e.replace(true)));
+    f()
 }
 
 /// True if every element is finite.

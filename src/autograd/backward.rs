@@ -57,7 +57,7 @@ impl Tensor {
         gradient: Option<&Tensor>,
         options: BackwardOptions,
     ) -> Result<()> {
-        let seed = seed_for(self, gradient, "backward")?;
+        let seed = seed_for(self, gradient, "backward", options.create_graph)?;
         let roots = [(self, seed)];
         let (grads, leaves) = sweep(&roots, &[], options.create_graph)?;
         let mut to_accumulate: Vec<(Rc<LeafMeta>, Tensor)> = Vec::new();
@@ -74,6 +74,15 @@ impl Tensor {
         to_accumulate.extend(leaves);
         let _mode = GradModeGuard::set(options.create_graph);
         for (leaf, g) in to_accumulate {
+            // A gradient that is itself a leaf (the seed of a bare-leaf root,
+            // under create_graph) would make `.grad` own a LeafMeta: with the
+            // leaf itself that is an Rc cycle never freed. Storing a recorded
+            // copy instead links it through the tape, which is released.
+            let g = if matches!(g.meta, GradMeta::Leaf(_)) {
+                g.try_mul_scalar(1.0)?
+            } else {
+                g
+            };
             let mut slot = leaf.grad.borrow_mut();
             let total = match slot.take() {
                 None => g,
@@ -141,7 +150,15 @@ pub fn grad_with(
     }
     let mut roots = Vec::with_capacity(outputs.len());
     for (k, out) in outputs.iter().enumerate() {
-        roots.push((*out, seed_for(out, grad_outputs.get(k).copied(), "grad")?));
+        roots.push((
+            *out,
+            seed_for(
+                out,
+                grad_outputs.get(k).copied(),
+                "grad",
+                options.create_graph,
+            )?,
+        ));
     }
     // Where each input sits on the tape (None: not reached by the outputs).
     let mut targets: Vec<Option<usize>> = Vec::with_capacity(inputs.len());
@@ -196,7 +213,12 @@ fn finish(options: &BackwardOptions) {
 
 /// The seed gradient for `output`: the given one (checked), or 1 for a
 /// scalar.
-fn seed_for(output: &Tensor, gradient: Option<&Tensor>, op: &'static str) -> Result<Tensor> {
+fn seed_for(
+    output: &Tensor,
+    gradient: Option<&Tensor>,
+    op: &'static str,
+    create_graph: bool,
+) -> Result<Tensor> {
     if !output.requires_grad() {
         return Err(Error::autograd(
             op,
@@ -221,8 +243,13 @@ fn seed_for(output: &Tensor, gradient: Option<&Tensor>, op: &'static str) -> Res
                     rhs: output.dtype(),
                 });
             }
-            // Kept attached: under create_graph the gradient may depend on it.
-            Ok(g.clone())
+            // Kept attached under create_graph, where the gradient may depend
+            // on it. Otherwise detached: a seed that requires grad would
+            // reach `.grad` unchanged (through a bare-leaf root or an op
+            // that passes its gradient through), making the gradient
+            // require grad and, when the seed is the leaf itself, an `Rc`
+            // cycle (leaf -> .grad -> leaf) that is never freed.
+            Ok(if create_graph { g.clone() } else { g.detach() })
         }
         None if output.numel() == 1 => Ok(Tensor::ones_like(output)),
         None => Err(Error::autograd(

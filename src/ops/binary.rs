@@ -11,6 +11,7 @@ use crate::dtype::{dispatch, Element};
 use crate::error::Result;
 use crate::kernels::elementwise::zip;
 use crate::shape::Shape;
+use crate::tensor::create::check_alloc;
 use crate::tensor::Tensor;
 
 /// Broadcasts the operands, runs `$f` elementwise, and returns the output
@@ -19,6 +20,7 @@ macro_rules! forward {
     ($op:expr, $a:expr, $b:expr, |$x:ident, $y:ident| $body:expr) => {{
         let dtype = same_dtype($op, $a, $b)?;
         let shape = Shape::broadcast($op, $a.shape(), $b.shape())?;
+        check_alloc($op, shape.dims(), dtype)?;
         let out = dispatch!(dtype, T => {
             Tensor::from_parts(zip::<T>($a, $b, &shape, |$x: T, $y: T| $body), shape.clone())
         });

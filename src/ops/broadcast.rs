@@ -37,7 +37,7 @@ impl Tensor {
                 &target,
             ));
         }
-        crate::tensor::create::checked_numel(&target.0)?;
+        crate::tensor::create::check_alloc("expand", target.dims(), self.dtype())?;
         let layout = Layout {
             strides: broadcast_strides(&self.layout, &target),
             shape: target,

@@ -11,6 +11,7 @@ use crate::dtype::{dispatch, Element};
 use crate::error::Result;
 use crate::kernels::elementwise::{map, zip, zip3};
 use crate::shape::Shape;
+use crate::tensor::create::check_alloc;
 use crate::tensor::Tensor;
 
 macro_rules! comparison {
@@ -19,6 +20,7 @@ macro_rules! comparison {
         pub fn $try_name(&self, other: &Tensor) -> Result<Tensor> {
             let dtype = same_dtype($op, self, other)?;
             let shape = Shape::broadcast($op, self.shape(), other.shape())?;
+            check_alloc($op, shape.dims(), dtype)?;
             Ok(dispatch!(dtype, T => Tensor::from_parts(
                 zip::<T>(self, other, &shape, |$x, $y| if $test { T::ONE } else { T::ZERO }),
                 shape.clone(),
@@ -74,6 +76,7 @@ impl Tensor {
         let dtype = same_dtype("where", x, y)?;
         let shape = Shape::broadcast("where", x.shape(), y.shape())?;
         let shape = Shape::broadcast("where", condition.shape(), &shape)?;
+        check_alloc("where", shape.dims(), dtype)?;
         let cond = if condition.dtype() == dtype {
             condition.detach()
         } else {

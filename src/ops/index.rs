@@ -16,7 +16,7 @@ use crate::dtype::{dispatch, Element};
 use crate::error::{Error, Result};
 use crate::kernels::index::{copy_into, gather_dim, scatter_add_dim};
 use crate::shape::{normalize_dim, Dims, Shape};
-use crate::tensor::create::checked_numel;
+use crate::tensor::create::check_alloc;
 use crate::tensor::layout::Layout;
 use crate::tensor::Tensor;
 
@@ -97,11 +97,11 @@ fn slice_at(layout: &Layout, dim: usize, at: usize) -> Layout {
     slice
 }
 
-/// `self`'s shape with dim `dim` resized to `n`.
-fn with_size(shape: &Shape, dim: usize, n: usize) -> Result<Shape> {
-    let mut dims = Dims::from_slice(shape.dims());
+/// `t`'s shape with dim `dim` resized to `n`, if such a tensor can exist.
+fn with_size(op: &'static str, t: &Tensor, dim: usize, n: usize) -> Result<Shape> {
+    let mut dims = Dims::from_slice(t.dims());
     dims[dim] = n;
-    checked_numel(&dims)?;
+    check_alloc(op, &dims, t.dtype())?;
     Ok(Shape(dims))
 }
 
@@ -168,7 +168,7 @@ impl Tensor {
     panicking!(index_select => try_index_select(dim: isize, index: &Tensor) -> Tensor);
 
     fn index_select_valid(&self, d: usize, idx: Rc<[usize]>) -> Result<Tensor> {
-        let shape = with_size(self.shape(), d, idx.len())?;
+        let shape = with_size("index_select", self, d, idx.len())?;
         let strides = shape.contiguous_strides();
         let out = dispatch!(self.dtype(), T => {
             let mut data = vec![T::ZERO; shape.numel()];
@@ -209,7 +209,7 @@ impl Tensor {
                 index.shape(),
             ));
         }
-        let expected = with_size(self.shape(), d, index.numel())?;
+        let expected = with_size("index_add", self, d, index.numel())?;
         if source.shape() != &expected {
             return Err(Error::mismatch(
                 "index_add",
@@ -345,7 +345,7 @@ impl Tensor {
         let ids = checked_indices("one_hot", self, self.ndim(), num_classes)?;
         let mut dims = Dims::from_slice(self.dims());
         dims.push(num_classes);
-        checked_numel(&dims)?;
+        check_alloc("one_hot", &dims, self.dtype())?;
         let shape = Shape(dims);
         Ok(dispatch!(self.dtype(), T => {
             let mut data = vec![T::ZERO; shape.numel()];

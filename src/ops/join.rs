@@ -11,7 +11,7 @@ use crate::dtype::{dispatch, Element};
 use crate::error::{or_panic, Error, Result};
 use crate::kernels::index::copy_into;
 use crate::shape::{normalize_dim, Dims, Shape};
-use crate::tensor::create::checked_numel;
+use crate::tensor::create::check_alloc;
 use crate::tensor::Tensor;
 
 impl Tensor {
@@ -97,7 +97,7 @@ impl Tensor {
             .checked_add(before)
             .and_then(|s| s.checked_add(after))
             .ok_or_else(|| Error::invalid("pad_dim", "the padded size overflows"))?;
-        checked_numel(&dims)?;
+        check_alloc("pad_dim", &dims, self.dtype())?;
         let shape = Shape(dims);
         let strides = shape.contiguous_strides();
         let out = dispatch!(self.dtype(), T => {
@@ -180,7 +180,7 @@ impl Tensor {
         }
         let mut dims = Dims::from_slice(first.dims());
         dims[d] = total;
-        checked_numel(&dims)?;
+        check_alloc("cat", &dims, dtype)?;
         let shape = Shape(dims);
         let strides = shape.contiguous_strides();
         let mut spans = Vec::with_capacity(tensors.len());
@@ -359,7 +359,18 @@ impl Tensor {
         let d = normalize_dim("chunk", dim, self.ndim())?;
         let size = self.dims()[d];
         if size == 0 {
-            return self.try_split_with_sizes(&vec![0; chunks], d as isize);
+            // `chunks` empty views, as PyTorch; a count no memory can hold
+            // is an error rather than an allocation abort.
+            let mut views = Vec::new();
+            views.try_reserve_exact(chunks).map_err(|_| {
+                Error::invalid(
+                    "chunk",
+                    format!("cannot make {chunks} empty chunks of an empty dim"),
+                )
+            })?;
+            let empty = self.try_narrow(d as isize, 0, 0)?;
+            views.resize(chunks, empty);
+            return Ok(views);
         }
         self.try_split(size.div_ceil(chunks), d as isize)
     }

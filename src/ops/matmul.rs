@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::kernels::gemm::{gemm, MatMut, MatRef};
 use crate::kernels::strided::for_each_offsets;
 use crate::shape::{Dims, Shape};
-use crate::tensor::create::checked_numel;
+use crate::tensor::create::check_alloc;
 use crate::tensor::layout::Layout;
 use crate::tensor::Tensor;
 
@@ -155,7 +155,7 @@ fn matmul_forward(op: &'static str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     }
     let mut full = batch.0.clone();
     full.extend([lhs.rows, rhs.cols]);
-    let numel = checked_numel(&full)?;
+    let numel = check_alloc(op, &full, dtype)?;
     let (k, n) = (lhs.cols, rhs.cols);
     let folded = rhs.batch.is_empty() && lhs.fold_batch_into_rows();
     let batch = if folded { Dims::new() } else { batch.0 };

@@ -123,6 +123,8 @@ impl Tensor {
     /// ```
     pub fn try_reshape(&self, shape: impl ShapeArg) -> Result<Tensor> {
         let shape = shape.resolve("reshape", self.shape())?;
+        // Sizes of 0 can hide huge other sizes; keep every shape allocatable.
+        crate::tensor::create::check_alloc("reshape", shape.dims(), self.dtype())?;
         if &shape == self.shape() {
             return Ok(self.clone());
         }
@@ -240,11 +242,14 @@ impl Tensor {
     panicking!(squeeze => try_squeeze(dim: isize) -> Tensor);
 
     /// Removes every dim of size 1 (`torch.squeeze(x)`).
-    pub fn squeeze_all(&self) -> Tensor {
+    ///
+    /// Fails only in [`detect_anomaly`](crate::detect_anomaly) mode, when the
+    /// values hold a NaN or an infinity.
+    pub fn try_squeeze_all(&self) -> Result<Tensor> {
         let mut layout = self.layout.clone();
         let keep: Vec<bool> = self.dims().iter().map(|&s| s != 1).collect();
         if keep.iter().all(|&k| k) {
-            return self.clone();
+            return Ok(self.clone());
         }
         layout.shape = Shape(
             self.dims()
@@ -262,8 +267,9 @@ impl Tensor {
             .filter(|(_, &k)| k)
             .map(|(&s, _)| s)
             .collect();
-        crate::error::or_panic(reshaped_view(self, self.view_with(layout), "Squeeze"))
+        reshaped_view(self, self.view_with(layout), "Squeeze")
     }
+    panicking!(squeeze_all => try_squeeze_all() -> Tensor);
 
     /// Merges dims `start_dim..=end_dim` into one (`torch.flatten`).
     pub fn try_flatten(&self, start_dim: isize, end_dim: isize) -> Result<Tensor> {

@@ -5,8 +5,8 @@ use rand_distr::{Distribution, StandardNormal, StandardUniform};
 
 use super::Tensor;
 use crate::dtype::{dispatch, DType, Element};
-use crate::error::{Error, Result};
-use crate::shape::{Dims, Shape};
+use crate::error::{or_panic, Error, Result};
+use crate::shape::Shape;
 
 /// Data that [`Tensor::new`] accepts: a scalar or (nested) fixed-size arrays
 /// of `f32` or `f64`. Arrays are rectangular by construction, so `new`
@@ -90,12 +90,13 @@ impl Tensor {
     /// ```
     pub fn from_vec<T: Element>(data: Vec<T>, shape: impl Into<Shape>) -> Result<Tensor> {
         let shape = shape.into();
-        if data.len() != shape.numel() {
+        let numel = check_alloc("from_vec", shape.dims(), T::DTYPE)?;
+        if data.len() != numel {
             return Err(Error::DataLength {
                 op: "from_vec",
                 len: data.len(),
                 shape: shape.clone(),
-                numel: shape.numel(),
+                numel,
             });
         }
         Ok(Tensor::from_parts(data, shape))
@@ -119,7 +120,7 @@ impl Tensor {
     /// A tensor of the given dtype filled with `value`.
     pub fn full_dtype(shape: impl Into<Shape>, value: f64, dtype: DType) -> Tensor {
         let shape = shape.into();
-        let n = shape.numel();
+        let n = or_panic(check_alloc("full", shape.dims(), dtype));
         dispatch!(dtype, T => Tensor::from_parts(vec![T::from_f64(value); n], shape))
     }
 
@@ -176,6 +177,7 @@ impl Tensor {
             ));
         }
         let n = count as usize;
+        check_alloc("arange", &[n], dtype)?;
         Ok(dispatch!(dtype, T => {
             let data: Vec<T> = (0..n).map(|i| T::from_f64(start + i as f64 * step)).collect();
             Tensor::from_parts(data, Shape::new(&[n]))
@@ -189,6 +191,7 @@ impl Tensor {
 
     /// [`eye`](Tensor::eye) with a chosen dtype.
     pub fn eye_dtype(n: usize, dtype: DType) -> Tensor {
+        or_panic(check_alloc("eye", &[n, n], dtype));
         dispatch!(dtype, T => {
             let mut data = vec![T::ZERO; n * n];
             for i in 0..n {
@@ -217,7 +220,7 @@ impl Tensor {
         dtype: DType,
         rng: &mut R,
     ) -> Tensor {
-        sample(shape.into(), dtype, StandardUniform, rng)
+        sample("rand", shape.into(), dtype, StandardUniform, rng)
     }
 
     /// `float32` samples from the standard normal distribution
@@ -232,7 +235,7 @@ impl Tensor {
         dtype: DType,
         rng: &mut R,
     ) -> Tensor {
-        sample(shape.into(), dtype, StandardNormal, rng)
+        sample("randn", shape.into(), dtype, StandardNormal, rng)
     }
 
     /// Samples from the uniform distribution on `[low, high)` with the given
@@ -256,29 +259,66 @@ impl Tensor {
 }
 
 /// `numel` draws from `dist`, made directly in the requested precision.
-fn sample<R, D>(shape: Shape, dtype: DType, dist: D, rng: &mut R) -> Tensor
+#[track_caller]
+fn sample<R, D>(op: &'static str, shape: Shape, dtype: DType, dist: D, rng: &mut R) -> Tensor
 where
     R: Rng + ?Sized,
     D: Distribution<f32> + Distribution<f64>,
 {
-    let n = shape.numel();
+    let n = or_panic(check_alloc(op, shape.dims(), dtype));
     dispatch!(dtype, T => {
         let data: Vec<T> = (0..n).map(|_| dist.sample(rng)).collect();
         Tensor::from_parts(data, shape)
     })
 }
 
-/// Element count of a shape, failing instead of overflowing.
-pub(crate) fn checked_numel(dims: &Dims) -> Result<usize> {
+/// The product of the sizes, counting a 0 as 1: what strides and any
+/// reduction of a tensor of this shape can reach. `None` on overflow or
+/// beyond what a slice can index.
+fn extent(dims: &[usize]) -> Option<usize> {
     dims.iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d.max(1)))
         .filter(|&n| n <= isize::MAX as usize / 8)
-        .ok_or_else(|| {
-            Error::invalid(
-                "shape",
-                format!("the shape {} has too many elements", Shape(dims.clone())),
-            )
-        })
+}
+
+/// Buffers at least this large are probed before an op computes into them.
+const PROBE_BYTES: usize = 1 << 28;
+
+/// Checks that a tensor of shape `dims` and type `dtype` can exist: its
+/// element count and strides do not overflow and its buffer can be
+/// allocated. Returns its element count.
+///
+/// Every op whose output can be larger than its inputs (a broadcast,
+/// `expand`, `reshape`, `pad_dim`, `cat`, `matmul`, index ops, `one_hot`)
+/// and every constructor calls this before computing, because a failed
+/// allocation aborts the process instead of returning an error. Together
+/// they keep an invariant that makes every other op safe: any tensor's
+/// shape, with sizes of 0 counted as 1, fits in memory. (An empty
+/// `[0, 2^40, 8]` would otherwise reduce over dim 0 into a 32 TiB tensor,
+/// and an expanded view allocates nothing itself but any op on it does.)
+///
+/// Large sizes (256 MiB and up) are probed with a fallible reservation
+/// that is released at once: the system refuses sizes it can never provide
+/// (beyond its memory), and those become an error here.
+pub(crate) fn check_alloc(op: &'static str, dims: &[usize], dtype: DType) -> Result<usize> {
+    let too_large = |bytes: Option<usize>| {
+        let size = match bytes {
+            Some(b) => format!("{b} bytes"),
+            None => "more bytes than the address space holds".to_string(),
+        };
+        Error::invalid(
+            op,
+            format!(
+                "a {dtype} tensor of shape {} would need {size}, which cannot be allocated",
+                Shape::new(dims)
+            ),
+        )
+    };
+    let bytes = extent(dims).ok_or_else(|| too_large(None))? * dtype.size_in_bytes();
+    if bytes >= PROBE_BYTES && Vec::<u8>::new().try_reserve_exact(bytes).is_err() {
+        return Err(too_large(Some(bytes)));
+    }
+    Ok(dims.iter().product())
 }
 
 /// A `StdRng` seeded from a `u64`: the same seed gives the same numbers on

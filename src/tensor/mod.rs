@@ -25,14 +25,32 @@ use storage::{storage_from_vec, Buffer, Storage};
 /// Tensors are immutable values for ops; only optimizers (and
 /// [`copy_`](Tensor::copy_)) update a buffer in place.
 ///
-/// A tensor is `!Send` and `!Sync`: its graph lives on the tape of the
-/// thread that made it (see `docs/architecture.md`, "Threads"). Moving one
-/// to another thread is a compile error:
+/// # Threads
+///
+/// A tensor is `!Send` and `!Sync`: it shares its buffer through `Rc`, and
+/// its place in the graph is an index into the tape of the thread that made
+/// it (see `docs/architecture.md`, "Threads"). Every thread has its own
+/// tape, grad mode and anomaly mode, so threads can build and train separate
+/// models concurrently without locks, each getting exactly the result it
+/// would get alone (`tests/threads.rs`). Moving a tensor to another thread,
+/// or sharing a reference to one, is a compile error:
 ///
 /// ```compile_fail
 /// let t = tapegrad::Tensor::zeros([2]);
-/// std::thread::spawn(move || t.sum());
+/// std::thread::spawn(move || t.numel()); // Tensor is not Send
 /// ```
+///
+/// ```compile_fail
+/// let t = tapegrad::Tensor::zeros([2]);
+/// std::thread::scope(|s| {
+///     s.spawn(|| t.numel()); // &Tensor is not Send: Tensor is not Sync
+/// });
+/// ```
+///
+/// Values cross threads as plain data, which is `Send`: `to_vec` and
+/// `dims` on one side, [`from_vec`](Tensor::from_vec) on the other.
+/// [`Shape`](crate::Shape), [`DType`](crate::DType) and
+/// [`Error`](crate::Error) are `Send + Sync`.
 ///
 /// ```
 /// use tapegrad::Tensor;
