@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod fit;
+
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -26,6 +28,9 @@ pub struct Args {
     pub out: PathBuf,
     /// A shorter run for CI: fewer epochs, same story.
     pub quick: bool,
+    /// `--save-init DIR`: write the initial weights of the models there (as
+    /// safetensors), for `examples/reference/make_references.py`.
+    pub save_init: Option<PathBuf>,
 }
 
 impl Args {
@@ -39,16 +44,18 @@ impl Args {
             quiet: false,
             out: PathBuf::from("out"),
             quick: false,
+            save_init: None,
         };
         let usage = format!(
-            "usage: cargo run --release --example {name} -- [--epochs N] [--lr X] [--seed N] [--quiet] [--out DIR] [--quick]\n\
+            "usage: cargo run --release --example {name} -- [--epochs N] [--lr X] [--seed N] [--quiet] [--out DIR] [--quick] [--save-init DIR]\n\
              defaults: --epochs {default_epochs} --lr {default_lr} --seed 0 --out out"
         );
         let mut epochs_given = false;
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
             let mut value = |what: &str| -> String {
-                it.next().unwrap_or_else(|| fail(&format!("{flag} needs {what}"), &usage))
+                it.next()
+                    .unwrap_or_else(|| fail(&format!("{flag} needs {what}"), &usage))
             };
             match flag.as_str() {
                 "--epochs" => {
@@ -60,6 +67,7 @@ impl Args {
                 "--out" => args.out = PathBuf::from(value("a directory")),
                 "--quiet" => args.quiet = true,
                 "--quick" => args.quick = true,
+                "--save-init" => args.save_init = Some(PathBuf::from(value("a directory"))),
                 "--help" | "-h" => {
                     println!("{usage}");
                     std::process::exit(0);
@@ -71,7 +79,10 @@ impl Args {
             args.epochs = (default_epochs / 4).max(1);
         }
         if !(args.lr.is_finite() && args.lr > 0.0) {
-            fail(&format!("--lr must be a positive number, got {}", args.lr), &usage);
+            fail(
+                &format!("--lr must be a positive number, got {}", args.lr),
+                &usage,
+            );
         }
         args
     }
@@ -220,12 +231,28 @@ impl Progress {
         }
     }
 
+    /// Prints `text` as a line on stdout without tearing the bar: the bar is
+    /// cleared first and redrawn after.
+    pub fn line(&mut self, text: &str) {
+        if self.enabled {
+            eprint!("\r{}\r", " ".repeat(self.label.len() + 50));
+            let _ = std::io::stderr().flush();
+        }
+        println!("{text}");
+        if self.enabled && self.done < self.total {
+            self.draw();
+        }
+    }
+
     /// Advances one step and redraws.
     pub fn tick(&mut self) {
         self.done += 1;
-        if !self.enabled {
-            return;
+        if self.enabled {
+            self.draw();
         }
+    }
+
+    fn draw(&self) {
         let width = 30;
         let filled = width * self.done / self.total.max(1);
         eprint!(
@@ -266,7 +293,13 @@ pub fn ascii_chart(title: &str, values: &[f64], width: usize, height: usize) -> 
         let _ = writeln!(out, "{label:>10.4} |{}", row.iter().collect::<String>());
     }
     let _ = writeln!(out, "{:>10} +{}", "", "-".repeat(cols));
-    let _ = writeln!(out, "{:>12}1{:>w$}", "", values.len(), w = cols.saturating_sub(1));
+    let _ = writeln!(
+        out,
+        "{:>12}1{:>w$}",
+        "",
+        values.len(),
+        w = cols.saturating_sub(1)
+    );
     out
 }
 
@@ -276,7 +309,11 @@ fn grid_columns(values: &[f64], cols: usize) -> Vec<Option<f64>> {
         .map(|c| {
             let a = c * values.len() / cols;
             let b = ((c + 1) * values.len() / cols).max(a + 1);
-            let bucket: Vec<f64> = values[a..b].iter().copied().filter(|v| v.is_finite()).collect();
+            let bucket: Vec<f64> = values[a..b]
+                .iter()
+                .copied()
+                .filter(|v| v.is_finite())
+                .collect();
             (!bucket.is_empty()).then(|| bucket.iter().sum::<f64>() / bucket.len() as f64)
         })
         .collect()
@@ -293,8 +330,17 @@ pub fn svg_chart(title: &str, x_label: &str, y_label: &str, series: &[(&str, &[f
         .filter(|v| v.is_finite())
         .collect();
     let lo = all.iter().cloned().fold(f64::INFINITY, f64::min).min(0.0);
-    let hi = all.iter().cloned().fold(f64::NEG_INFINITY, f64::max).max(lo + 1e-12);
-    let n = series.iter().map(|(_, v)| v.len()).max().unwrap_or(1).max(2);
+    let hi = all
+        .iter()
+        .cloned()
+        .fold(f64::NEG_INFINITY, f64::max)
+        .max(lo + 1e-12);
+    let n = series
+        .iter()
+        .map(|(_, v)| v.len())
+        .max()
+        .unwrap_or(1)
+        .max(2);
     let x = |i: usize| left + (w - left - right) * i as f64 / (n - 1) as f64;
     let y = |v: f64| top + (h - top - bottom) * (hi - v) / (hi - lo);
     let colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
@@ -361,7 +407,9 @@ pub fn svg_chart(title: &str, x_label: &str, y_label: &str, series: &[(&str, &[f
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Writes `contents` to `dir/name`, creating `dir`; returns the path.
@@ -375,11 +423,41 @@ pub fn write_file(dir: &Path, name: &str, contents: &str) -> std::io::Result<Pat
 /// Shows the loss curve in the terminal and writes it as SVG; prints where.
 pub fn report_curve(nb: &Notebook, args: &Args, file: &str, title: &str, losses: &[f64]) {
     if !nb.quiet() {
-        print!("{}", ascii_chart(&format!("{title} (per epoch)"), losses, 60, 12));
+        print!(
+            "{}",
+            ascii_chart(&format!("{title} (per epoch)"), losses, 60, 12)
+        );
     }
     let svg = svg_chart(title, "epoch", "loss", &[("train loss", losses)]);
     match write_file(&args.out, file, &svg) {
         Ok(path) => nb.result(&format!("loss curve written to {}", path.display())),
+        Err(e) => eprintln!("could not write the plot: {e}"),
+    }
+}
+
+/// Like [`report_curve`] with several named curves in the SVG (the terminal
+/// chart shows the first).
+pub fn report_curves(
+    nb: &Notebook,
+    args: &Args,
+    file: &str,
+    title: &str,
+    curves: &[(&str, &[f64])],
+) {
+    if !nb.quiet() {
+        print!(
+            "{}",
+            ascii_chart(
+                &format!("{title}: {} (per epoch)", curves[0].0),
+                curves[0].1,
+                60,
+                12
+            )
+        );
+    }
+    let svg = svg_chart(title, "epoch", "loss", curves);
+    match write_file(&args.out, file, &svg) {
+        Ok(path) => nb.result(&format!("loss curves written to {}", path.display())),
         Err(e) => eprintln!("could not write the plot: {e}"),
     }
 }
