@@ -234,13 +234,41 @@ fn main() -> Result<()> {
             .map(|&z| stability_row(z))
             .collect::<Result<Vec<_>>>()?,
     );
-    nb.say(
-        "In the naive column a confidently wrong model sees the same loss of 100 whether z is 20 or \
-         200, and no gradient at all to correct itself. The with-logits form stays exact. Here \
-         training never pushed |z| that far, so both forms gave the same curve; train with \
-         the with-logits form anyway, and apply the sigmoid only when you want to read a \
-         probability.",
-    );
+    // The same run again, from the same initial weights, with the stable loss.
+    let twin = case.model(args.seed)?;
+    let mut twin_opt = case.optimizer(&*twin, args.lr)?;
+    let twin_hist = fit::train(
+        &*twin,
+        &data.train,
+        Loss::BceWithLogits,
+        &mut twin_opt,
+        args.epochs,
+        |_, _, _| {},
+    )?;
+    let gap = history
+        .loss
+        .iter()
+        .zip(&twin_hist.loss)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    let zv = z_train.to_vec::<f32>();
+    let z_max = zv.iter().fold(0.0f32, |m, z| m.max(z.abs()));
+    let worst_mistake = zv
+        .iter()
+        .zip(&y_train)
+        .filter(|(z, y)| (**z > 0.0) != (**y == 1.0))
+        .fold(0.0f32, |m, (z, _)| m.max(z.abs()));
+    nb.say(&format!(
+        "In the naive column a confidently wrong model sees the same loss of 100 whether z is 20 \
+         or 200, and no gradient at all to correct itself. The with-logits form stays exact. On \
+         this data scores do grow large (|z| up to {z_max:.1} after training), but only on \
+         biopsies the model gets right, where σ(z) rounding to 1 costs nothing; the most \
+         confident training mistake has |z| = {worst_mistake:.1}. So the two forms train alike: the same {} epochs from the same initial weights with \
+         binary_cross_entropy_with_logits give a loss curve within {gap:.1e} of the one above. \
+         Still, train with the with-logits form, and apply the sigmoid only when you want to \
+         read a probability.",
+        args.epochs
+    ));
 
     // ------------------------------------------------------------------
     nb.section("The test set");
@@ -327,7 +355,7 @@ fn main() -> Result<()> {
         history.loss[n - 1]
     ));
     nb.result(&fit::compare_with_reference(
-        &case, &history, test_acc, args.lr, args.seed,
+        &case, &history, args.lr, args.seed,
     ));
 
     support::assert_loss_fell(&history.loss, 0.5);

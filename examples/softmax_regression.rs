@@ -215,7 +215,7 @@ fn main() -> Result<()> {
             hist.loss.last().unwrap()
         ));
         nb.result(&fit::compare_with_reference(
-            &case, hist, acc, args.lr, args.seed,
+            &case, hist, args.lr, args.seed,
         ));
     }
 
