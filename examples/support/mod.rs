@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod fit;
+
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -26,6 +28,9 @@ pub struct Args {
     pub out: PathBuf,
     /// A shorter run for CI: fewer epochs, same story.
     pub quick: bool,
+    /// `--save-init DIR`: write the initial weights of the models there (as
+    /// safetensors), for `examples/reference/make_references.py`.
+    pub save_init: Option<PathBuf>,
 }
 
 impl Args {
@@ -39,9 +44,10 @@ impl Args {
             quiet: false,
             out: PathBuf::from("out"),
             quick: false,
+            save_init: None,
         };
         let usage = format!(
-            "usage: cargo run --release --example {name} -- [--epochs N] [--lr X] [--seed N] [--quiet] [--out DIR] [--quick]\n\
+            "usage: cargo run --release --example {name} -- [--epochs N] [--lr X] [--seed N] [--quiet] [--out DIR] [--quick] [--save-init DIR]\n\
              defaults: --epochs {default_epochs} --lr {default_lr} --seed 0 --out out"
         );
         let mut epochs_given = false;
@@ -61,6 +67,7 @@ impl Args {
                 "--out" => args.out = PathBuf::from(value("a directory")),
                 "--quiet" => args.quiet = true,
                 "--quick" => args.quick = true,
+                "--save-init" => args.save_init = Some(PathBuf::from(value("a directory"))),
                 "--help" | "-h" => {
                     println!("{usage}");
                     std::process::exit(0);
@@ -224,12 +231,28 @@ impl Progress {
         }
     }
 
+    /// Prints `text` as a line on stdout without tearing the bar: the bar is
+    /// cleared first and redrawn after.
+    pub fn line(&mut self, text: &str) {
+        if self.enabled {
+            eprint!("\r{}\r", " ".repeat(self.label.len() + 50));
+            let _ = std::io::stderr().flush();
+        }
+        println!("{text}");
+        if self.enabled && self.done < self.total {
+            self.draw();
+        }
+    }
+
     /// Advances one step and redraws.
     pub fn tick(&mut self) {
         self.done += 1;
-        if !self.enabled {
-            return;
+        if self.enabled {
+            self.draw();
         }
+    }
+
+    fn draw(&self) {
         let width = 30;
         let filled = width * self.done / self.total.max(1);
         eprint!(
@@ -408,6 +431,33 @@ pub fn report_curve(nb: &Notebook, args: &Args, file: &str, title: &str, losses:
     let svg = svg_chart(title, "epoch", "loss", &[("train loss", losses)]);
     match write_file(&args.out, file, &svg) {
         Ok(path) => nb.result(&format!("loss curve written to {}", path.display())),
+        Err(e) => eprintln!("could not write the plot: {e}"),
+    }
+}
+
+/// Like [`report_curve`] with several named curves in the SVG (the terminal
+/// chart shows the first).
+pub fn report_curves(
+    nb: &Notebook,
+    args: &Args,
+    file: &str,
+    title: &str,
+    curves: &[(&str, &[f64])],
+) {
+    if !nb.quiet() {
+        print!(
+            "{}",
+            ascii_chart(
+                &format!("{title}: {} (per epoch)", curves[0].0),
+                curves[0].1,
+                60,
+                12
+            )
+        );
+    }
+    let svg = svg_chart(title, "epoch", "loss", curves);
+    match write_file(&args.out, file, &svg) {
+        Ok(path) => nb.result(&format!("loss curves written to {}", path.display())),
         Err(e) => eprintln!("could not write the plot: {e}"),
     }
 }
