@@ -1,5 +1,5 @@
-//! Special functions the standard library lacks: `erf`, `erfc` and the
-//! standard normal CDF / PDF used by GELU.
+//! Special functions the standard library lacks: the stable logistic
+//! function, `erf`, `erfc` and the standard normal CDF / PDF used by GELU.
 //!
 //! Written for full `f64` accuracy (relative error around 1e-15), because
 //! gradient checks in `f64` compare GELU's analytic derivative with finite
@@ -7,6 +7,20 @@
 //! spurious gradient error.
 
 use std::f64::consts::PI;
+
+use crate::dtype::Element;
+
+/// The logistic function 1 / (1 + e^−x), evaluated so that it never
+/// exponentiates a positive number: ±1e4 give exactly 1 and 0, no overflow.
+#[inline]
+pub(crate) fn sigmoid<T: Element>(x: T) -> T {
+    if x >= T::ZERO {
+        T::ONE / (T::ONE + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (T::ONE + e)
+    }
+}
 
 /// The error function, erf(x) = 2/√π ∫₀ˣ e^(−t²) dt.
 pub fn erf(x: f64) -> f64 {

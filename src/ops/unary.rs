@@ -13,7 +13,7 @@ use crate::autograd::tape::record;
 use crate::dtype::{dispatch, Element};
 use crate::error::{Error, Result};
 use crate::kernels::elementwise::{map, zip};
-use crate::kernels::special;
+use crate::kernels::special::{self, sigmoid};
 use crate::tensor::Tensor;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -37,18 +37,6 @@ enum UnaryOp {
     /// gradient can be differentiated again.
     GeluDerivative,
     Clamp(f64, f64),
-}
-
-/// Numerically stable logistic function: never exponentiates a positive
-/// number, so ±1e4 gives 1 and 0 without overflow.
-#[inline]
-fn sigmoid<T: Element>(x: T) -> T {
-    if x >= T::ZERO {
-        T::ONE / (T::ONE + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::ONE + e)
-    }
 }
 
 impl UnaryOp {

@@ -11,6 +11,7 @@ use crate::autograd::function::{Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
 use crate::dtype::{dispatch, Element};
 use crate::error::{Error, Result};
+use crate::kernels::special::sigmoid;
 use crate::ops::same_dtype;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
@@ -274,16 +275,6 @@ pub fn binary_cross_entropy_with_logits(input: &Tensor, target: &Tensor) -> Resu
 fn log_sigmoid<T: Element>(x: T) -> T {
     let min = if x < T::ZERO { x } else { T::ZERO };
     min - (-x.abs()).exp().ln_1p()
-}
-
-#[inline]
-fn sigmoid<T: Element>(x: T) -> T {
-    if x >= T::ZERO {
-        T::ONE / (T::ONE + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::ONE + e)
-    }
 }
 
 /// Binary cross-entropy on logits `x` with targets `y`,
