@@ -29,6 +29,7 @@ mod kernels;
 mod ops;
 mod shape;
 mod tensor;
+mod threads;
 
 pub use autograd::{
     clear_tape, detect_anomaly, enable_grad, grad, grad_with, gradcheck, gradcheck_outputs,
@@ -41,3 +42,4 @@ pub use ops::view::ShapeArg;
 pub use shape::Shape;
 pub use tensor::create::seeded_rng;
 pub use tensor::{Tensor, TensorData};
+pub use threads::{get_num_threads, set_num_threads};
