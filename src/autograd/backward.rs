@@ -310,7 +310,7 @@ fn sweep(
         };
         let name = backward.name();
         let outcome = (|| -> Result<()> {
-            let input_grads = backward.backward(&ctx, &g)?;
+            let input_grads = backward.backward_owned(&ctx, g)?;
             check_shapes(name, &inputs, &input_grads)?;
             for (k, gk) in input_grads.into_iter().enumerate() {
                 let Some(gk) = gk else { continue };

@@ -338,4 +338,37 @@ impl Backward for UnaryBackward {
         let d = self.op.derivative(x.as_ref(), y.as_ref())?;
         Ok([Some(g.try_mul(&d)?)].into_iter().collect())
     }
+
+    fn backward_owned(&self, ctx: &BackwardCtx<'_>, g: Tensor) -> Result<GradInputs> {
+        // The fused first-order rule, written into g's buffer when it is
+        // ours alone (same expression as `fused_grad`, no allocation).
+        let (Some(y), None) = (&self.y, &ctx.token) else {
+            return self.backward(ctx, &g);
+        };
+        let y = y.value();
+        if !(g.is_exclusive() && y.shape() == g.shape() && y.dtype() == g.dtype()) {
+            return self.backward(ctx, &g);
+        }
+        let op = self.op;
+        let done = dispatch!(g.dtype(), T => {
+            let mut done = true;
+            y.with_contiguous::<T, _>(|yd| {
+                g.update_data::<T>(|gd| {
+                    let pairs = gd.iter_mut().zip(yd);
+                    match op {
+                        UnaryOp::Tanh => pairs.for_each(|(g, &y)| *g *= T::ONE - y * y),
+                        UnaryOp::Sigmoid => pairs.for_each(|(g, &y)| *g = *g * y * (T::ONE - y)),
+                        UnaryOp::Exp => pairs.for_each(|(g, &y)| *g *= y),
+                        _ => done = false,
+                    }
+                })
+            });
+            done
+        });
+        if done {
+            Ok([Some(g)].into_iter().collect())
+        } else {
+            self.backward(ctx, &g)
+        }
+    }
 }
