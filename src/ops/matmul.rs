@@ -10,7 +10,7 @@ use smallvec::SmallVec;
 use super::{panicking, same_dtype};
 use crate::autograd::function::{Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
-use crate::dtype::{dispatch, Element};
+use crate::dtype::{dispatch, DType, Element};
 use crate::error::{Error, Result};
 use crate::kernels::gemm::{gemm, MatMut, MatRef};
 use crate::kernels::strided::for_each_offsets;
@@ -135,6 +135,9 @@ fn matmul_forward(op: &'static str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
             b.shape(),
         ));
     }
+    if lhs.batch.is_empty() && rhs.batch.is_empty() {
+        return single_product(dtype, a, b, &lhs, &rhs);
+    }
     let batch = Shape::broadcast(op, &Shape(lhs.batch.clone()), &Shape(rhs.batch.clone()))
         .map_err(|_| {
             Error::mismatch(
@@ -181,6 +184,40 @@ fn matmul_forward(op: &'static str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         Tensor::from_parts(out, Shape(out_dims))
     });
     Ok(out)
+}
+
+/// The product of two operands of rank 1 or 2 (already validated): one
+/// GEMM call, without the batch bookkeeping (broadcast shapes, batch strides,
+/// the batch walk) that costs more than the product itself for small layers
+/// (W5 in docs/benchmarks.md).
+fn single_product(
+    dtype: DType,
+    a: &Tensor,
+    b: &Tensor,
+    lhs: &Operand,
+    rhs: &Operand,
+) -> Result<Tensor> {
+    let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
+    let numel = checked_numel(&Dims::from_slice(&[m, n]))?;
+    let mut out_dims = Dims::new();
+    if a.ndim() == 2 {
+        out_dims.push(m);
+    }
+    if b.ndim() == 2 {
+        out_dims.push(n);
+    }
+    Ok(dispatch!(dtype, T => {
+        let mut out = vec![T::ZERO; numel];
+        a.with_strided::<T, _>(|da, la| {
+            b.with_strided::<T, _>(|db, lb| {
+                let lhs_mat = MatRef { data: da, offset: la.offset, row_stride: lhs.row_stride, col_stride: lhs.col_stride };
+                let rhs_mat = MatRef { data: db, offset: lb.offset, row_stride: rhs.row_stride, col_stride: rhs.col_stride };
+                let c = MatMut { data: &mut out, offset: 0, row_stride: n, col_stride: 1 };
+                gemm::<T>(m, k, n, T::ONE, lhs_mat, rhs_mat, T::ZERO, c);
+            })
+        });
+        Tensor::from_parts(out, Shape(out_dims))
+    }))
 }
 
 impl Tensor {
