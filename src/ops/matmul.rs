@@ -13,6 +13,7 @@ use crate::autograd::tape::record;
 use crate::dtype::{dispatch, DType, Element};
 use crate::error::{Error, Result};
 use crate::kernels::gemm::{gemm, MatMut, MatRef};
+use crate::kernels::parallel;
 use crate::kernels::strided::for_each_offsets;
 use crate::shape::{Dims, Shape};
 use crate::tensor::create::checked_numel;
@@ -206,14 +207,14 @@ fn single_product(
     if b.ndim() == 2 {
         out_dims.push(n);
     }
+    let threads = parallel::threads_for(m, k, n);
     Ok(dispatch!(dtype, T => {
         let mut out = vec![T::ZERO; numel];
         a.with_strided::<T, _>(|da, la| {
             b.with_strided::<T, _>(|db, lb| {
                 let lhs_mat = MatRef { data: da, offset: la.offset, row_stride: lhs.row_stride, col_stride: lhs.col_stride };
                 let rhs_mat = MatRef { data: db, offset: lb.offset, row_stride: rhs.row_stride, col_stride: rhs.col_stride };
-                let c = MatMut { data: &mut out, offset: 0, row_stride: n, col_stride: 1 };
-                gemm::<T>(m, k, n, T::ONE, lhs_mat, rhs_mat, T::ZERO, c);
+                parallel::gemm_rows::<T>(threads, m, k, n, lhs_mat, rhs_mat, &mut out);
             })
         });
         Tensor::from_parts(out, Shape(out_dims))
