@@ -240,7 +240,31 @@ pub(crate) fn gemm<T: GemmElement>(
 /// library: its packing buffers are allocated on every call and its fixed
 /// cost is about 1,400 instructions, against a few per multiply-add for the
 /// plain loop below. Micrograd-sized layers (W5, at most 4×4) live here.
-const SMALL_GEMM: usize = 512;
+pub(crate) const SMALL_GEMM: usize = 512;
+
+/// `A·B` for a tiny product (`m·k·n <= SMALL_GEMM`) as a new row-major
+/// vector, built by pushing: unlike a zero-filled output (`calloc`) and a
+/// second pass, one allocation and one write per element.
+pub(crate) fn small_product<T: Element>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+) -> Vec<T> {
+    let mut out = Vec::with_capacity(m * n);
+    for i in 0..m {
+        for j in 0..n {
+            let mut acc = T::ZERO;
+            for p in 0..k {
+                acc += a.data[a.offset + i * a.row_stride + p * a.col_stride]
+                    * b.data[b.offset + p * b.row_stride + j * b.col_stride];
+            }
+            out.push(acc);
+        }
+    }
+    out
+}
 
 /// The plain safe loop for tiny products, reading every operand through its
 /// strides. Summation runs over `p` in order, like the library's kernels.

@@ -12,7 +12,7 @@ use crate::autograd::function::{Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
 use crate::dtype::{dispatch, DType, Element};
 use crate::error::{Error, Result};
-use crate::kernels::gemm::{gemm, MatMut, MatRef};
+use crate::kernels::gemm::{gemm, small_product, MatMut, MatRef, SMALL_GEMM};
 use crate::kernels::parallel;
 use crate::kernels::strided::for_each_offsets;
 use crate::shape::{Dims, Shape};
@@ -209,12 +209,16 @@ fn single_product(
     }
     let threads = parallel::threads_for(m, k, n);
     Ok(dispatch!(dtype, T => {
-        let mut out = vec![T::ZERO; numel];
-        a.with_strided::<T, _>(|da, la| {
+        let out: Vec<T> = a.with_strided::<T, _>(|da, la| {
             b.with_strided::<T, _>(|db, lb| {
                 let lhs_mat = MatRef { data: da, offset: la.offset, row_stride: lhs.row_stride, col_stride: lhs.col_stride };
                 let rhs_mat = MatRef { data: db, offset: lb.offset, row_stride: rhs.row_stride, col_stride: rhs.col_stride };
+                if m * k * n <= SMALL_GEMM {
+                    return small_product(m, k, n, lhs_mat, rhs_mat);
+                }
+                let mut out = vec![T::ZERO; numel];
                 parallel::gemm_rows::<T>(threads, m, k, n, lhs_mat, rhs_mat, &mut out);
+                out
             })
         });
         Tensor::from_parts(out, Shape(out_dims))
