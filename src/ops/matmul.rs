@@ -54,6 +54,12 @@ impl Operand {
         }
     }
 
+    /// The transpose of an unbatched operand: the same elements, strides
+    /// swapped.
+    fn t(&self) -> Operand {
+        Operand::single(self.cols, self.rows, self.col_stride, self.row_stride)
+    }
+
     fn single(rows: usize, cols: usize, row_stride: usize, col_stride: usize) -> Operand {
         Operand {
             batch: Dims::new(),
@@ -137,7 +143,14 @@ fn matmul_forward(op: &'static str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         ));
     }
     if lhs.batch.is_empty() && rhs.batch.is_empty() {
-        return single_product(dtype, a, b, &lhs, &rhs);
+        let mut out_dims = Dims::new();
+        if a.ndim() == 2 {
+            out_dims.push(lhs.rows);
+        }
+        if b.ndim() == 2 {
+            out_dims.push(rhs.cols);
+        }
+        return single_product(dtype, a, b, &lhs, &rhs, &out_dims);
     }
     let batch = Shape::broadcast(op, &Shape(lhs.batch.clone()), &Shape(rhs.batch.clone()))
         .map_err(|_| {
@@ -191,22 +204,19 @@ fn matmul_forward(op: &'static str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
 /// GEMM call, without the batch bookkeeping (broadcast shapes, batch strides,
 /// the batch walk) that costs more than the product itself for small layers
 /// (W5 in docs/benchmarks.md).
+///
+/// `out_dims` is the result's shape (its element count is `m·n`).
 fn single_product(
     dtype: DType,
     a: &Tensor,
     b: &Tensor,
     lhs: &Operand,
     rhs: &Operand,
+    out_dims: &[usize],
 ) -> Result<Tensor> {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     let numel = checked_numel(&Dims::from_slice(&[m, n]))?;
-    let mut out_dims = Dims::new();
-    if a.ndim() == 2 {
-        out_dims.push(m);
-    }
-    if b.ndim() == 2 {
-        out_dims.push(n);
-    }
+    debug_assert_eq!(numel, out_dims.iter().product::<usize>());
     let threads = parallel::threads_for(m, k, n);
     Ok(dispatch!(dtype, T => {
         let out: Vec<T> = a.with_strided::<T, _>(|da, la| {
@@ -221,7 +231,7 @@ fn single_product(
                 out
             })
         });
-        Tensor::from_parts(out, Shape(out_dims))
+        Tensor::from_parts(out, Shape::new(out_dims))
     }))
 }
 
@@ -353,6 +363,9 @@ impl MatmulBackward {
         let a = ctx.input(0, &self.a);
         let b = ctx.input(1, &self.b);
         let (ra, rb) = (a.ndim(), b.ndim());
+        if ctx.token.is_none() && (ra, rb) != (1, 1) {
+            return Ok(self.first_order_unbatched(ctx, g, &a, &b));
+        }
         let ga = || match (ra, rb) {
             // a·b = Σ aᵢbᵢ with g a scalar: ga = g·b
             (1, 1) => g.try_mul(&b),
@@ -373,5 +386,45 @@ impl MatmulBackward {
         let ga = if ctx.needs_grad(0) { Some(ga()?) } else { None };
         let gb = if ctx.needs_grad(1) { Some(gb()?) } else { None };
         Ok([ga, gb].into_iter().collect())
+    }
+
+    /// The products of `backward_unbatched` for a first-order backward,
+    /// handed straight to the kernel as strided operands (a transpose swaps
+    /// strides, a vector is a one-row or one-column matrix) instead of
+    /// building view tensors and re-validating them: the same kernel calls
+    /// on the same elements, so exactly the same values.
+    fn first_order_unbatched(
+        &self,
+        ctx: &BackwardCtx<'_>,
+        g: &Tensor,
+        a: &Tensor,
+        b: &Tensor,
+    ) -> GradInputs {
+        // A vector as a row (`row`) or a column (`col`); a matrix as itself.
+        let row = |t: &Tensor| Operand::new(&t.layout, true);
+        let col = |t: &Tensor| Operand::new(&t.layout, false);
+        let dtype = g.dtype();
+        let product = |x: &Tensor, y: &Tensor, lhs: Operand, rhs: Operand, dims: &[usize]| {
+            // The shapes come from a recorded product, so the sizes are known
+            // to fit; only an internal bug could fail here.
+            single_product(dtype, x, y, &lhs, &rhs, dims)
+                .expect("tapegrad internal error: matmul gradient shape")
+        };
+        let ga = ctx.needs_grad(0).then(|| match (a.ndim(), b.ndim()) {
+            // [k]·[k, n]: ga = B·g
+            (1, _) => product(b, g, row(b), col(g), a.dims()),
+            // [m, k]·[k]: gA = g ⊗ b
+            (_, 1) => product(g, b, col(g), row(b), a.dims()),
+            // gA = g·Bᵀ
+            _ => product(g, b, row(g), row(b).t(), a.dims()),
+        });
+        let gb = ctx.needs_grad(1).then(|| match (a.ndim(), b.ndim()) {
+            // [k]·[k, n]: gB = a ⊗ g
+            (1, _) => product(a, g, col(a), row(g), b.dims()),
+            // gb = Aᵀ·g (g a column), gB = Aᵀ·g
+            (_, 1) => product(a, g, row(a).t(), col(g), b.dims()),
+            _ => product(a, g, row(a).t(), row(g), b.dims()),
+        });
+        [ga, gb].into_iter().collect()
     }
 }
