@@ -59,7 +59,10 @@ impl Tensor {
         let seed = seed_for(self, gradient, "backward")?;
         let roots = [(self, seed)];
         let (grads, leaves) = sweep(&roots, &[], options.create_graph)?;
-        let mut to_accumulate: Vec<(Rc<LeafMeta>, Tensor)> = Vec::new();
+        // Op entries were emptied by the sweep, so what is left is (almost
+        // only) leaf gradients: size the list once instead of growing it.
+        let remaining = grads.iter().filter(|g| g.is_some()).count() + leaves.len();
+        let mut to_accumulate: Vec<(Rc<LeafMeta>, Tensor)> = Vec::with_capacity(remaining);
         TAPE.with(|cell| {
             let tape = cell.borrow();
             for (i, g) in grads.into_iter().enumerate() {
