@@ -298,11 +298,12 @@ fn main() {
                     black_box(no_grad(|| a.matmul(&b)));
                 });
                 let flops = 2.0 * (n as f64).powi(3);
-                let target = match (threads, n) {
-                    (1, 256) => "≥ 136 GFLOP/s",
-                    (1, 512) => "≥ 142 GFLOP/s",
-                    (1, _) => "≥ 143 GFLOP/s",
-                    _ => "≥ 1-thread figure",
+                // Issue 7: at least 0.85x PyTorch's GFLOP/s on the same
+                // machine (bench/compare.py prints the ratio).
+                let target = if threads == 1 {
+                    "≥ 0.85× PyTorch"
+                } else {
+                    "≥ 0.85× PyTorch, ≥ 1 thread"
                 };
                 report.gflops_row(
                     &format!("W4-{n}"),
