@@ -95,7 +95,9 @@ impl UnaryOp {
                     map(x, |v: T| if v > T::ZERO { v } else { v * s })
                 }
                 UnaryOp::Sigmoid => map(x, sigmoid::<T>),
-                UnaryOp::Tanh => map(x, |v: T| v.tanh()),
+                // `Element::tanh`, not the inherent `f32::tanh` (T is a concrete
+                // type inside `dispatch!`): f32 has its own kernel.
+                UnaryOp::Tanh => map(x, |v: T| Element::tanh(v)),
                 UnaryOp::Softplus { beta, threshold } => {
                     let (b, t) = (T::from_f64(beta), T::from_f64(threshold));
                     // log(1 + e^z) = max(z, 0) + log1p(e^−|z|): no overflow.
