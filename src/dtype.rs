@@ -166,7 +166,7 @@ macro_rules! dispatch {
 pub(crate) use dispatch;
 
 macro_rules! impl_element {
-    ($t:ident, $dtype:expr) => {
+    ($t:ident, $dtype:expr, $tanh:path) => {
         impl Element for $t {
             const DTYPE: DType = $dtype;
             const ZERO: Self = 0.0;
@@ -199,7 +199,7 @@ macro_rules! impl_element {
             }
             #[inline(always)]
             fn tanh(self) -> Self {
-                $t::tanh(self)
+                $tanh(self)
             }
             #[inline(always)]
             fn abs(self) -> Self {
@@ -257,5 +257,6 @@ macro_rules! impl_element {
     };
 }
 
-impl_element!(f32, DType::F32);
-impl_element!(f64, DType::F64);
+// f32 tanh has its own branch-free kernel (see kernels::special::tanh_f32).
+impl_element!(f32, DType::F32, crate::kernels::special::tanh_f32);
+impl_element!(f64, DType::F64, f64::tanh);

@@ -49,6 +49,7 @@ pub mod optim;
 mod shape;
 mod tensor;
 pub mod train;
+mod threads;
 
 pub use autograd::{
     clear_tape, detect_anomaly, enable_grad, grad, grad_with, gradcheck, gradcheck_outputs,
@@ -61,6 +62,7 @@ pub use ops::view::ShapeArg;
 pub use shape::Shape;
 pub use tensor::create::seeded_rng;
 pub use tensor::{Tensor, TensorData};
+pub use threads::{get_num_threads, set_num_threads};
 
 /// Compiles and runs every `rust` block of README.md as a doctest, so the
 /// README's snippets cannot go stale.

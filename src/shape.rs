@@ -12,8 +12,18 @@ pub(crate) type Dims = SmallVec<[usize; 4]>;
 /// The shape of a tensor: one size per dim, outermost first (row-major).
 ///
 /// A 0-d tensor (a scalar) has the empty shape `[]`.
-#[derive(Clone, PartialEq, Eq, Hash, Default)]
+#[derive(PartialEq, Eq, Hash, Default)]
 pub struct Shape(pub(crate) Dims);
+
+// SmallVec's own `clone` goes through a generic element-by-element
+// `extend`; copying the slice is a few instructions. Every op clones a
+// shape or two, so this shows up (W3: see docs/benchmarks.md).
+impl Clone for Shape {
+    #[inline]
+    fn clone(&self) -> Self {
+        Shape(Dims::from_slice(&self.0))
+    }
+}
 
 impl Shape {
     /// A shape from its dims.

@@ -7,12 +7,11 @@ use std::rc::Rc;
 use smallvec::SmallVec;
 
 use super::anomaly;
-use super::function::BackwardCtx;
+use super::function::{BackwardCtx, GradInputs};
 use super::mode::GradModeGuard;
 use super::tape::{EntryKind, GradMeta, GraphToken, InputRef, LeafMeta, TAPE};
 use super::trace;
 use crate::error::{or_panic, Error, Result};
-use crate::shape::Shape;
 use crate::tensor::Tensor;
 
 /// Options for [`Tensor::backward_with`] and [`grad_with`].
@@ -60,7 +59,10 @@ impl Tensor {
         let seed = seed_for(self, gradient, "backward", options.create_graph)?;
         let roots = [(self, seed)];
         let (grads, leaves) = sweep(&roots, &[], options.create_graph)?;
-        let mut to_accumulate: Vec<(Rc<LeafMeta>, Tensor)> = Vec::new();
+        // Op entries were emptied by the sweep, so what is left is (almost
+        // only) leaf gradients: size the list once instead of growing it.
+        let remaining = grads.iter().filter(|g| g.is_some()).count() + leaves.len();
+        let mut to_accumulate: Vec<(Rc<LeafMeta>, Tensor)> = Vec::with_capacity(remaining);
         TAPE.with(|cell| {
             let tape = cell.borrow();
             for (i, g) in grads.into_iter().enumerate() {
@@ -207,7 +209,7 @@ pub fn grad_with(
 fn finish(options: &BackwardOptions) {
     if !(options.retain_graph || options.create_graph) {
         let old = TAPE.with(|cell| cell.borrow_mut().release());
-        drop(old);
+        super::tape::recycle(old);
     }
 }
 
@@ -311,7 +313,7 @@ fn sweep(
         if grads[i].is_none() {
             continue;
         }
-        let Some((backward, inputs, input_shapes)) = take_op(i)? else {
+        let Some((backward, inputs)) = take_op(i)? else {
             // A leaf: its gradient stays in `grads`.
             if trace::is_active() {
                 if let Some(g) = &grads[i] {
@@ -336,51 +338,41 @@ fn sweep(
             inputs: &inputs,
             token: ctx_token.clone(),
         };
-        let result = backward.backward(&ctx, &g);
         let name = backward.name();
-        put_back(i, backward);
-        let input_grads = result?;
-        for (k, gk) in input_grads.into_iter().enumerate() {
-            let Some(gk) = gk else { continue };
-            match inputs.get(k) {
-                Some(InputRef::Entry(j)) => {
-                    let (shape, dtype) = &input_shapes[k];
-                    if gk.shape() != shape || gk.dtype() != *dtype {
-                        return Err(Error::autograd(
-                            "backward",
-                            format!(
-                                "internal error: {name} returned a gradient of shape {} ({}) for \
-                                 input {k} of shape {shape} ({dtype})",
-                                gk.shape(),
-                                gk.dtype()
-                            ),
-                        ));
+        let outcome = (|| -> Result<()> {
+            let input_grads = backward.backward_owned(&ctx, g)?;
+            check_shapes(name, &inputs, &input_grads)?;
+            for (k, gk) in input_grads.into_iter().enumerate() {
+                let Some(gk) = gk else { continue };
+                match inputs.get(k) {
+                    Some(InputRef::Entry(j)) => {
+                        anomaly::check_gradient(name, i, k, &gk)?;
+                        accumulate(&mut grads[*j], gk)?;
                     }
-                    anomaly::check_gradient(name, i, k, &gk)?;
-                    accumulate(&mut grads[*j], gk)?;
+                    Some(InputRef::Released) => return Err(Error::autograd("backward", RELEASED)),
+                    Some(InputRef::Constant) | None => {}
                 }
-                Some(InputRef::Released) => return Err(Error::autograd("backward", RELEASED)),
-                Some(InputRef::Constant) | None => {}
             }
-        }
+            Ok(())
+        })();
+        put_back(i, backward, inputs);
+        outcome?;
     }
     Ok((grads, leaf_roots))
 }
 
-type TakenOp = (
-    Box<dyn super::function::Backward>,
-    SmallVec<[InputRef; 2]>,
-    SmallVec<[(Shape, crate::DType); 2]>,
-);
+type TakenOp = (Box<dyn super::function::Backward>, SmallVec<[InputRef; 2]>);
 
-/// Moves entry `i`'s backward out of the tape so that it can run while the
-/// tape is free to record (under `create_graph`). `None` for a leaf.
+/// Moves entry `i`'s backward and input list out of the tape so that it can
+/// run while the tape is free to record (under `create_graph`); `put_back`
+/// returns them. Moving instead of cloning keeps the sweep free of
+/// allocations of its own. `None` for a leaf.
 fn take_op(i: usize) -> Result<Option<TakenOp>> {
     TAPE.with(|cell| {
         let mut tape = cell.borrow_mut();
         let (backward, inputs) = match &mut tape.entries[i].kind {
             EntryKind::Leaf(_) => return Ok(None),
-            EntryKind::Op { backward, inputs } => (backward.take(), inputs.clone()),
+            EntryKind::Op { backward, inputs } => (backward.take(), std::mem::take(inputs)),
         };
         let backward = backward.ok_or_else(|| {
             Error::autograd(
@@ -388,26 +380,46 @@ fn take_op(i: usize) -> Result<Option<TakenOp>> {
                 "internal error: re-entrant backward over one entry",
             )
         })?;
-        let shapes = inputs
-            .iter()
-            .map(|r| match r {
-                InputRef::Entry(j) => {
-                    let e = &tape.entries[*j];
-                    (e.shape.clone(), e.dtype)
-                }
-                _ => (Shape::scalar(), crate::DType::F32),
-            })
-            .collect();
-        Ok(Some((backward, inputs, shapes)))
+        Ok(Some((backward, inputs)))
     })
 }
 
-fn put_back(i: usize, op: Box<dyn super::function::Backward>) {
+fn put_back(i: usize, op: Box<dyn super::function::Backward>, refs: SmallVec<[InputRef; 2]>) {
     TAPE.with(|cell| {
-        if let EntryKind::Op { backward, .. } = &mut cell.borrow_mut().entries[i].kind {
+        if let EntryKind::Op { backward, inputs } = &mut cell.borrow_mut().entries[i].kind {
             *backward = Some(op);
+            *inputs = refs;
         }
     });
+}
+
+/// Checks that each gradient an op returned has its input's shape and
+/// dtype: a wrong rule fails here, naming the op, instead of corrupting a
+/// sum further down.
+fn check_shapes(name: &'static str, inputs: &[InputRef], grads: &GradInputs) -> Result<()> {
+    TAPE.with(|cell| {
+        let tape = cell.borrow();
+        for (k, gk) in grads.iter().enumerate() {
+            let (Some(gk), Some(InputRef::Entry(j))) = (gk, inputs.get(k)) else {
+                continue;
+            };
+            let entry = &tape.entries[*j];
+            if gk.shape() != &entry.shape || gk.dtype() != entry.dtype {
+                return Err(Error::autograd(
+                    "backward",
+                    format!(
+                        "internal error: {name} returned a gradient of shape {} ({}) for \
+                         input {k} of shape {} ({})",
+                        gk.shape(),
+                        gk.dtype(),
+                        entry.shape,
+                        entry.dtype
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    })
 }
 
 /// Adds `g` into a gradient slot.

@@ -30,6 +30,15 @@ pub(crate) trait Backward {
     /// Given the gradient of the loss with respect to the op's output,
     /// returns the gradients with respect to its inputs, in input order.
     fn backward(&self, ctx: &BackwardCtx<'_>, grad: &Tensor) -> Result<GradInputs>;
+
+    /// [`backward`](Backward::backward) given ownership of `grad`, which the
+    /// sweep no longer needs: a rule whose result has `grad`'s shape may
+    /// compute it in `grad`'s own buffer when nothing else shares it (see
+    /// [`Tensor::is_exclusive`]), saving an allocation per op. Only for
+    /// first-order backward (`ctx.token.is_none()`). The default borrows.
+    fn backward_owned(&self, ctx: &BackwardCtx<'_>, grad: Tensor) -> Result<GradInputs> {
+        self.backward(ctx, &grad)
+    }
 }
 
 /// A tensor saved for backward, stripped of its graph links so the tape

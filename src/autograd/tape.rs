@@ -71,7 +71,9 @@ impl Drop for GraphToken {
                 Ok(mut tape) if tape.generation == generation => Some(tape.release()),
                 _ => None,
             };
-            drop(released);
+            if let Some(old) = released {
+                recycle(old);
+            }
         });
     }
 }
@@ -175,6 +177,28 @@ impl Tape {
     }
 }
 
+/// The most entries whose buffer a released tape keeps for the next
+/// generation (about 1.5 MB): a training step then records into a buffer of
+/// the right size instead of regrowing it by doubling, which moved every
+/// entry several times per step (W3: see docs/benchmarks.md).
+const RECYCLED_CAPACITY: usize = 16 * 1024;
+
+/// Drops the entries of a released tape (outside any borrow of it: dropping
+/// them can drop tensors), then gives the emptied buffer back to the tape.
+pub(crate) fn recycle(mut old: Vec<Entry>) {
+    old.clear();
+    if old.capacity() > RECYCLED_CAPACITY {
+        return;
+    }
+    let _ = TAPE.try_with(|cell| {
+        if let Ok(mut tape) = cell.try_borrow_mut() {
+            if tape.entries.is_empty() && tape.entries.capacity() < old.capacity() {
+                tape.entries = old;
+            }
+        }
+    });
+}
+
 /// Records an op if grad mode is on and any input requires grad; otherwise
 /// returns `output` unchanged, without building the backward state.
 /// Fails only in anomaly mode, when the output is not finite.
@@ -256,5 +280,5 @@ pub fn tape_len() -> usize {
 /// they keep their values but gradients no longer flow through them.
 pub fn clear_tape() {
     let old = TAPE.with(|cell| cell.borrow_mut().release());
-    drop(old);
+    recycle(old);
 }

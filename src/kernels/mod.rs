@@ -3,6 +3,7 @@
 pub(crate) mod elementwise;
 pub(crate) mod gemm;
 pub(crate) mod index;
+pub(crate) mod parallel;
 pub(crate) mod reduce;
 pub(crate) mod special;
 pub(crate) mod strided;

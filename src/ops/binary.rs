@@ -144,6 +144,21 @@ impl Backward for AddBackward {
         .into_iter()
         .collect())
     }
+
+    fn backward_owned(&self, ctx: &BackwardCtx<'_>, g: Tensor) -> Result<GradInputs> {
+        // The common case of a bias or residual add without broadcasting:
+        // both gradients are `g` itself, handed on without `sum_to` calls.
+        if self.shapes.iter().any(|s| s != g.shape()) {
+            return self.backward(ctx, &g);
+        }
+        let grads = match (ctx.needs_grad(0), ctx.needs_grad(1)) {
+            (true, true) => [Some(g.clone()), Some(g)],
+            (true, false) => [Some(g), None],
+            (false, true) => [None, Some(g)],
+            (false, false) => [None, None],
+        };
+        Ok(GradInputs::from_buf(grads))
+    }
 }
 
 struct SubBackward {

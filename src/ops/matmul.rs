@@ -5,12 +5,15 @@
 //! transposed weight (`w.t()`), a permuted view or a broadcast batch dim is
 //! read in place, never copied.
 
+use smallvec::SmallVec;
+
 use super::{panicking, same_dtype};
 use crate::autograd::function::{Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
-use crate::dtype::{dispatch, Element};
+use crate::dtype::{dispatch, DType, Element};
 use crate::error::{Error, Result};
-use crate::kernels::gemm::{gemm, MatMut, MatRef};
+use crate::kernels::gemm::{gemm, small_product, MatMut, MatRef, SMALL_GEMM};
+use crate::kernels::parallel;
 use crate::kernels::strided::for_each_offsets;
 use crate::shape::{Dims, Shape};
 use crate::tensor::create::check_alloc;
@@ -51,6 +54,12 @@ impl Operand {
         }
     }
 
+    /// The transpose of an unbatched operand: the same elements, strides
+    /// swapped.
+    fn t(&self) -> Operand {
+        Operand::single(self.cols, self.rows, self.col_stride, self.row_stride)
+    }
+
     fn single(rows: usize, cols: usize, row_stride: usize, col_stride: usize) -> Operand {
         Operand {
             batch: Dims::new(),
@@ -74,7 +83,7 @@ impl Operand {
             .map(|(&s, &st)| (s, st))
             .chain([(self.rows, self.row_stride)])
             .filter(|&(size, _)| size != 1)
-            .collect::<Vec<_>>();
+            .collect::<SmallVec<[(usize, usize); 4]>>();
         let even = runs.windows(2).all(|w| w[0].1 == w[1].1 * w[1].0);
         if !even || runs.iter().any(|&(size, _)| size == 0) {
             return false;
@@ -133,6 +142,16 @@ fn matmul_forward(op: &'static str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
             b.shape(),
         ));
     }
+    if lhs.batch.is_empty() && rhs.batch.is_empty() {
+        let mut out_dims = Dims::new();
+        if a.ndim() == 2 {
+            out_dims.push(lhs.rows);
+        }
+        if b.ndim() == 2 {
+            out_dims.push(rhs.cols);
+        }
+        return single_product(dtype, a, b, &lhs, &rhs, &out_dims);
+    }
     let batch = Shape::broadcast(op, &Shape(lhs.batch.clone()), &Shape(rhs.batch.clone()))
         .map_err(|_| {
             Error::mismatch(
@@ -179,6 +198,41 @@ fn matmul_forward(op: &'static str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         Tensor::from_parts(out, Shape(out_dims))
     });
     Ok(out)
+}
+
+/// The product of two operands of rank 1 or 2 (already validated): one
+/// GEMM call, without the batch bookkeeping (broadcast shapes, batch strides,
+/// the batch walk) that costs more than the product itself for small layers
+/// (W5 in docs/benchmarks.md).
+///
+/// `out_dims` is the result's shape (its element count is `m·n`).
+fn single_product(
+    dtype: DType,
+    a: &Tensor,
+    b: &Tensor,
+    lhs: &Operand,
+    rhs: &Operand,
+    out_dims: &[usize],
+) -> Result<Tensor> {
+    let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
+    let numel = checked_numel(&Dims::from_slice(&[m, n]))?;
+    debug_assert_eq!(numel, out_dims.iter().product::<usize>());
+    let threads = parallel::threads_for(m, k, n);
+    Ok(dispatch!(dtype, T => {
+        let out: Vec<T> = a.with_strided::<T, _>(|da, la| {
+            b.with_strided::<T, _>(|db, lb| {
+                let lhs_mat = MatRef { data: da, offset: la.offset, row_stride: lhs.row_stride, col_stride: lhs.col_stride };
+                let rhs_mat = MatRef { data: db, offset: lb.offset, row_stride: rhs.row_stride, col_stride: rhs.col_stride };
+                if m * k * n <= SMALL_GEMM {
+                    return small_product(m, k, n, lhs_mat, rhs_mat);
+                }
+                let mut out = vec![T::ZERO; numel];
+                parallel::gemm_rows::<T>(threads, m, k, n, lhs_mat, rhs_mat, &mut out);
+                out
+            })
+        });
+        Tensor::from_parts(out, Shape::new(out_dims))
+    }))
 }
 
 impl Tensor {
@@ -270,6 +324,9 @@ impl Backward for MatmulBackward {
     // lifted 1). All differentiable ops, so this works under create_graph.
     fn backward(&self, ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
         let (a_shape, b_shape) = (self.a.value().shape(), self.b.value().shape());
+        if a_shape.rank() <= 2 && b_shape.rank() <= 2 {
+            return self.backward_unbatched(ctx, g);
+        }
         let (a_vec, b_vec) = (a_shape.rank() == 1, b_shape.rank() == 1);
         let a = ctx.input(0, &self.a);
         let b = ctx.input(1, &self.b);
@@ -294,5 +351,80 @@ impl Backward for MatmulBackward {
             None
         };
         Ok([ga, gb].into_iter().collect())
+    }
+}
+
+impl MatmulBackward {
+    /// The same rule for operands of rank 1 or 2 (no batch dims, so nothing
+    /// to sum over), written directly with each case's product instead of
+    /// lifting vectors to matrices and reshaping back: half the ops, which
+    /// is most of the cost of small layers (W5 in docs/benchmarks.md).
+    fn backward_unbatched(&self, ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
+        let a = ctx.input(0, &self.a);
+        let b = ctx.input(1, &self.b);
+        let (ra, rb) = (a.ndim(), b.ndim());
+        if ctx.token.is_none() && (ra, rb) != (1, 1) {
+            return Ok(self.first_order_unbatched(ctx, g, &a, &b));
+        }
+        let ga = || match (ra, rb) {
+            // a·b = Σ aᵢbᵢ with g a scalar: ga = g·b
+            (1, 1) => g.try_mul(&b),
+            // [k]·[k, n] → [n]: ga = B·g
+            (1, _) => b.try_matmul(g),
+            // [m, k]·[k] → [m]: gA = g ⊗ b
+            (_, 1) => g.try_unsqueeze(1)?.try_matmul(&b.try_unsqueeze(0)?),
+            // gA = g·Bᵀ
+            _ => g.try_matmul(&b.try_t()?),
+        };
+        let gb = || match (ra, rb) {
+            (1, 1) => g.try_mul(&a),
+            // gB = a ⊗ g
+            (1, _) => a.try_unsqueeze(1)?.try_matmul(&g.try_unsqueeze(0)?),
+            // gb = Aᵀ·g, and gB = Aᵀ·g
+            _ => a.try_t()?.try_matmul(g),
+        };
+        let ga = if ctx.needs_grad(0) { Some(ga()?) } else { None };
+        let gb = if ctx.needs_grad(1) { Some(gb()?) } else { None };
+        Ok([ga, gb].into_iter().collect())
+    }
+
+    /// The products of `backward_unbatched` for a first-order backward,
+    /// handed straight to the kernel as strided operands (a transpose swaps
+    /// strides, a vector is a one-row or one-column matrix) instead of
+    /// building view tensors and re-validating them: the same kernel calls
+    /// on the same elements, so exactly the same values.
+    fn first_order_unbatched(
+        &self,
+        ctx: &BackwardCtx<'_>,
+        g: &Tensor,
+        a: &Tensor,
+        b: &Tensor,
+    ) -> GradInputs {
+        // A vector as a row (`row`) or a column (`col`); a matrix as itself.
+        let row = |t: &Tensor| Operand::new(&t.layout, true);
+        let col = |t: &Tensor| Operand::new(&t.layout, false);
+        let dtype = g.dtype();
+        let product = |x: &Tensor, y: &Tensor, lhs: Operand, rhs: Operand, dims: &[usize]| {
+            // The shapes come from a recorded product, so the sizes are known
+            // to fit; only an internal bug could fail here.
+            single_product(dtype, x, y, &lhs, &rhs, dims)
+                .expect("tapegrad internal error: matmul gradient shape")
+        };
+        let ga = ctx.needs_grad(0).then(|| match (a.ndim(), b.ndim()) {
+            // [k]·[k, n]: ga = B·g
+            (1, _) => product(b, g, row(b), col(g), a.dims()),
+            // [m, k]·[k]: gA = g ⊗ b
+            (_, 1) => product(g, b, col(g), row(b), a.dims()),
+            // gA = g·Bᵀ
+            _ => product(g, b, row(g), row(b).t(), a.dims()),
+        });
+        let gb = ctx.needs_grad(1).then(|| match (a.ndim(), b.ndim()) {
+            // [k]·[k, n]: gB = a ⊗ g
+            (1, _) => product(a, g, col(a), row(g), b.dims()),
+            // gb = Aᵀ·g (g a column), gB = Aᵀ·g
+            (_, 1) => product(a, g, row(a).t(), col(g), b.dims()),
+            _ => product(a, g, row(a).t(), row(g), b.dims()),
+        });
+        [ga, gb].into_iter().collect()
     }
 }

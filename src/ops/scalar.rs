@@ -181,4 +181,30 @@ impl Backward for ScalarBackward {
         };
         Ok([Some(gx)].into_iter().collect())
     }
+
+    fn backward_owned(&self, ctx: &BackwardCtx<'_>, g: Tensor) -> Result<GradInputs> {
+        // g·c and g/c written into g's own buffer when it is ours alone:
+        // the same values as `backward` (same element-wise expression),
+        // without an allocation.
+        let op = self.op;
+        let scales = matches!(
+            op,
+            ScalarOp::Mul(_) | ScalarOp::Affine(..) | ScalarOp::Div(_)
+        );
+        if !scales || ctx.token.is_some() || !g.is_exclusive() {
+            return self.backward(ctx, &g);
+        }
+        dispatch!(g.dtype(), T => g.update_data::<T>(|d| match op {
+            ScalarOp::Div(c) => {
+                let c = T::from_f64(c);
+                d.iter_mut().for_each(|v| *v /= c);
+            }
+            ScalarOp::Mul(c) | ScalarOp::Affine(c, _) => {
+                let c = T::from_f64(c);
+                d.iter_mut().for_each(|v| *v *= c);
+            }
+            _ => unreachable!("checked above"),
+        }));
+        Ok([Some(g)].into_iter().collect())
+    }
 }

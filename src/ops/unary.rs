@@ -83,7 +83,9 @@ impl UnaryOp {
                     map(x, |v: T| if v > T::ZERO { v } else { v * s })
                 }
                 UnaryOp::Sigmoid => map(x, sigmoid::<T>),
-                UnaryOp::Tanh => map(x, |v: T| v.tanh()),
+                // `Element::tanh`, not the inherent `f32::tanh` (T is a concrete
+                // type inside `dispatch!`): f32 has its own kernel.
+                UnaryOp::Tanh => map(x, |v: T| Element::tanh(v)),
                 UnaryOp::Softplus { beta, threshold } => {
                     let (b, t) = (T::from_f64(beta), T::from_f64(threshold));
                     // log(1 + e^z) = max(z, 0) + log1p(e^−|z|): no overflow.
@@ -325,5 +327,38 @@ impl Backward for UnaryBackward {
         let y = self.y.as_ref().map(|s| ctx.output(s));
         let d = self.op.derivative(x.as_ref(), y.as_ref())?;
         Ok([Some(g.try_mul(&d)?)].into_iter().collect())
+    }
+
+    fn backward_owned(&self, ctx: &BackwardCtx<'_>, g: Tensor) -> Result<GradInputs> {
+        // The fused first-order rule, written into g's buffer when it is
+        // ours alone (same expression as `fused_grad`, no allocation).
+        let (Some(y), None) = (&self.y, &ctx.token) else {
+            return self.backward(ctx, &g);
+        };
+        let y = y.value();
+        if !(g.is_exclusive() && y.shape() == g.shape() && y.dtype() == g.dtype()) {
+            return self.backward(ctx, &g);
+        }
+        let op = self.op;
+        let done = dispatch!(g.dtype(), T => {
+            let mut done = true;
+            y.with_contiguous::<T, _>(|yd| {
+                g.update_data::<T>(|gd| {
+                    let pairs = gd.iter_mut().zip(yd);
+                    match op {
+                        UnaryOp::Tanh => pairs.for_each(|(g, &y)| *g *= T::ONE - y * y),
+                        UnaryOp::Sigmoid => pairs.for_each(|(g, &y)| *g = *g * y * (T::ONE - y)),
+                        UnaryOp::Exp => pairs.for_each(|(g, &y)| *g *= y),
+                        _ => done = false,
+                    }
+                })
+            });
+            done
+        });
+        if done {
+            Ok([Some(g)].into_iter().collect())
+        } else {
+            self.backward(ctx, &g)
+        }
     }
 }

@@ -121,6 +121,20 @@ impl Tensor {
         f(data, &self.layout)
     }
 
+    /// True when this tensor is the only handle on its buffer, covers all
+    /// of it contiguously, and is not part of a graph: a kernel may then
+    /// overwrite it in place instead of allocating its result, and nobody
+    /// can observe the difference. Backward uses this for gradients it
+    /// owns.
+    pub(crate) fn is_exclusive(&self) -> bool {
+        std::rc::Rc::strong_count(&self.storage) == 1
+            && std::rc::Rc::weak_count(&self.storage) == 0
+            && matches!(self.meta, crate::autograd::tape::GradMeta::None)
+            && self.layout.offset == 0
+            && self.layout.is_contiguous()
+            && self.storage.borrow().len() == self.numel()
+    }
+
     /// Mutates the elements in place (row-major). Only for contiguous tensors;
     /// used by optimizers and [`copy_`](Tensor::copy_), never by ops.
     pub(crate) fn update_data<T: Element>(&self, f: impl FnOnce(&mut [T])) {

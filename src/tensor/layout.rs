@@ -6,11 +6,23 @@ use crate::shape::{Dims, Shape};
 ///
 /// Views (transpose, permute, narrow, expand, squeeze...) only change the
 /// layout; a stride of 0 repeats an element along a broadcast dim.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Layout {
     pub(crate) shape: Shape,
     pub(crate) strides: Dims,
     pub(crate) offset: usize,
+}
+
+impl Clone for Layout {
+    /// Slice copies instead of SmallVec's element-wise clone (see `Shape`).
+    #[inline]
+    fn clone(&self) -> Self {
+        Layout {
+            shape: self.shape.clone(),
+            strides: Dims::from_slice(&self.strides),
+            offset: self.offset,
+        }
+    }
 }
 
 impl Layout {

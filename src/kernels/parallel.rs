@@ -1,0 +1,126 @@
+//! Splitting one large GEMM across threads, by blocks of rows of `C`.
+//!
+//! Safe code only: each thread gets a disjoint `&mut` block of the output's
+//! rows (`chunks_mut`) and shared `&` views of `A` and `B`, and calls the
+//! same bounds-checked [`gemm`] as the single-threaded path, so every
+//! element is computed exactly as it would be on one thread.
+//!
+//! Threads are started per call with `std::thread::scope` (no pool, no
+//! dependency). Starting one costs some tens of microseconds, so only
+//! products of at least [`PARALLEL_MIN_WORK`] multiply-adds are split, and
+//! never into blocks of fewer than [`MIN_ROWS_PER_THREAD`] rows: small work
+//! always stays on the calling thread, so it is never slower with more
+//! threads (see docs/benchmarks.md, W4 and "Threads").
+
+use super::gemm::{gemm, GemmElement, MatMut, MatRef};
+
+/// Products below this many multiply-adds (`m·k·n`, about 160³) run on the
+/// calling thread: at ~100 GFLOP/s they take under ~80 µs, and a thread
+/// start would eat most of the gain.
+pub(crate) const PARALLEL_MIN_WORK: usize = 1 << 22;
+
+/// Blocks of fewer rows than this are not worth a thread (the GEMM kernel
+/// works on 16-row panels).
+pub(crate) const MIN_ROWS_PER_THREAD: usize = 32;
+
+/// How many threads a `m × k × n` product should use, given the limit
+/// [`crate::get_num_threads`].
+pub(crate) fn threads_for(m: usize, k: usize, n: usize) -> usize {
+    let work = m.saturating_mul(k).saturating_mul(n);
+    if work < PARALLEL_MIN_WORK {
+        return 1;
+    }
+    crate::threads::get_num_threads()
+        .min(m / MIN_ROWS_PER_THREAD)
+        .max(1)
+}
+
+/// `C ← A·B` (α = 1, β = 0) with `C` a row-major `m × n` slice (row stride
+/// `n`, column stride 1), split into `threads` blocks of rows.
+pub(crate) fn gemm_rows<T: GemmElement + Send + Sync>(
+    threads: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    c: &mut [T],
+) {
+    let whole = |rows: usize, row0: usize, block: &mut [T]| {
+        let a_block = MatRef {
+            offset: a.offset + row0 * a.row_stride,
+            ..a
+        };
+        let c_block = MatMut {
+            data: block,
+            offset: 0,
+            row_stride: n,
+            col_stride: 1,
+        };
+        gemm(rows, k, n, T::ONE, a_block, b, T::ZERO, c_block);
+    };
+    if threads <= 1 || n == 0 {
+        whole(m, 0, c);
+        return;
+    }
+    let rows_per = m.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let mut blocks = c.chunks_mut(rows_per * n).enumerate();
+        // The calling thread takes the first block itself.
+        let first = blocks.next();
+        for (i, block) in blocks {
+            let rows = block.len() / n;
+            scope.spawn(move || whole(rows, i * rows_per, block));
+        }
+        if let Some((_, block)) = first {
+            whole(block.len() / n, 0, block);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_product_equals_the_single_threaded_one_bit_for_bit() {
+        let (m, k, n) = (70, 33, 45);
+        let a: Vec<f32> = (0..m * k)
+            .map(|v| ((v * 7 % 13) as f32) * 0.25 - 1.0)
+            .collect();
+        let b: Vec<f32> = (0..k * n)
+            .map(|v| ((v * 5 % 11) as f32) * 0.5 - 2.0)
+            .collect();
+        let am = MatRef {
+            data: &a,
+            offset: 0,
+            row_stride: k,
+            col_stride: 1,
+        };
+        let bm = MatRef {
+            data: &b,
+            offset: 0,
+            row_stride: n,
+            col_stride: 1,
+        };
+        let mut one = vec![f32::NAN; m * n];
+        gemm_rows(1, m, k, n, am, bm, &mut one);
+        for threads in [2, 3, 4, 70, 100] {
+            let mut many = vec![f32::NAN; m * n];
+            gemm_rows(threads, m, k, n, am, bm, &mut many);
+            assert_eq!(
+                one.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                many.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "{threads} threads"
+            );
+        }
+    }
+
+    #[test]
+    fn small_work_stays_on_one_thread() {
+        assert_eq!(threads_for(64, 64, 64), 1);
+        assert_eq!(threads_for(1000, 1000, 1), 1);
+        // Few rows: not split whatever the work.
+        assert_eq!(threads_for(16, 100_000, 100_000), 1);
+    }
+}
