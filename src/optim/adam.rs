@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{check_lr, collect_params, grad_of, Optimizer, OptimizerState};
+use super::{check_lr, collect_params, grads_of, Optimizer, OptimizerState};
 use crate::dtype::{dispatch, Element};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -164,8 +164,9 @@ impl Optimizer for Adam {
     fn step(&mut self) -> Result<()> {
         let cfg = self.config;
         let kind = self.kind();
-        for (i, p) in self.params.iter().enumerate() {
-            let Some(g) = grad_of(kind, i, p)? else {
+        let grads = grads_of(kind, &self.params)?;
+        for (i, (p, g)) in self.params.iter().zip(grads).enumerate() {
+            let Some(g) = g else {
                 continue;
             };
             let st = self.state[i].get_or_insert_with(|| ParamState {

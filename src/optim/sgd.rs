@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{check_lr, collect_params, grad_of, Optimizer, OptimizerState};
+use super::{check_lr, collect_params, grads_of, Optimizer, OptimizerState};
 use crate::dtype::{dispatch, Element};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -135,8 +135,9 @@ impl SGD {
 impl Optimizer for SGD {
     fn step(&mut self) -> Result<()> {
         let cfg = self.config;
-        for (i, p) in self.params.iter().enumerate() {
-            let Some(g) = grad_of("SGD", i, p)? else {
+        let grads = grads_of("SGD", &self.params)?;
+        for (i, (p, g)) in self.params.iter().zip(grads).enumerate() {
+            let Some(g) = g else {
                 continue;
             };
             let first = cfg.momentum != 0.0 && self.momentum_buffers[i].is_none();
