@@ -22,6 +22,8 @@ enum Kind {
     DataLength,
     Invalid,
     Autograd,
+    Io,
+    Format,
 }
 
 fn kind_of(e: &Error) -> &'static str {
@@ -36,6 +38,8 @@ fn kind_of(e: &Error) -> &'static str {
         Error::DataLength { .. } => "DataLength",
         Error::InvalidArgument { .. } => "Invalid",
         Error::Autograd { .. } => "Autograd",
+        Error::Io { .. } => "Io",
+        Error::Format { .. } => "Format",
         _ => "other",
     }
 }
@@ -749,7 +753,7 @@ const CASES: &[Case] = &[
 #[test]
 fn every_bad_input_gives_the_named_error() {
     let mut failures = Vec::new();
-    for &(what, kind, words, call) in CASES {
+    for &(what, kind, words, call) in CASES.iter().chain(NN_CASES) {
         match call() {
             Ok(()) => failures.push(format!("{what}: succeeded")),
             Err(e) => {
@@ -773,7 +777,7 @@ fn every_bad_input_gives_the_named_error() {
         failures.is_empty(),
         "{} of {} rows failed:\n{}",
         failures.len(),
-        CASES.len(),
+        CASES.len() + NN_CASES.len(),
         failures.join("\n")
     );
 }
@@ -810,4 +814,624 @@ fn panicking_forms_carry_the_same_message() {
     let err = m23().try_sum_dims(&[2], false).unwrap_err().to_string();
     let panic = std::panic::catch_unwind(|| m23().sum_dims(&[2], false)).unwrap_err();
     assert_eq!(panic.downcast_ref::<String>().unwrap(), &err);
+}
+
+// ---------------------------------------------------------------------------
+// Losses, optimizers and checkpoints.
+
+use tapegrad::nn::functional as F;
+use tapegrad::nn::{mlp, Activation, Linear, Module};
+use tapegrad::optim::{Adam, AdamConfig, Optimizer, SgdConfig, SGD};
+use tapegrad::{checkpoint, seeded_rng};
+
+fn logits() -> Tensor {
+    Tensor::new([[0.1f32, 0.2, 0.3], [0.4, 0.5, 0.6]])
+}
+fn ids(a: f32, b: f32) -> Tensor {
+    Tensor::new([a, b])
+}
+fn param() -> Tensor {
+    Tensor::new([1.0f32, 2.0]).requires_grad_(true)
+}
+fn sgd(cfg: SgdConfig) -> Result<()> {
+    ok(SGD::new([param()], cfg))
+}
+fn adam(cfg: AdamConfig) -> Result<()> {
+    ok(Adam::new([param()], cfg))
+}
+fn model(sizes: &[usize]) -> tapegrad::nn::Sequential {
+    mlp(sizes, Activation::Tanh, &mut seeded_rng(0)).unwrap()
+}
+
+/// A scratch directory for this test process's checkpoint files.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tapegrad-bad-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// A checkpoint of `mlp([2, 3, 1])` transformed by `f`, loaded into a
+/// fresh `mlp([2, 3, 1])`.
+fn load_altered(name: &str, f: fn(Vec<u8>) -> Vec<u8>) -> Result<()> {
+    let path = scratch(name);
+    checkpoint::save(&model(&[2, 3, 1]), &path).unwrap();
+    let bytes = f(std::fs::read(&path).unwrap());
+    std::fs::write(&path, bytes).unwrap();
+    checkpoint::load(&model(&[2, 3, 1]), &path)
+}
+
+/// `saved` written to a checkpoint, loaded into `target`.
+fn load_into(name: &str, saved: &dyn Module, target: &dyn Module) -> Result<()> {
+    let path = scratch(name);
+    checkpoint::save(saved, &path).unwrap();
+    checkpoint::load(target, &path)
+}
+
+const NN_CASES: &[Case] = &[
+    // --- class ids ---
+    (
+        "cross_entropy class id out of range",
+        Kind::Index,
+        &["cross_entropy", "index 3", "size 3", "target row 1"],
+        || ok(F::cross_entropy(&logits(), &ids(0.0, 3.0))),
+    ),
+    (
+        "nll_loss negative class id",
+        Kind::Index,
+        &["nll_loss", "index -1", "target row 0"],
+        || ok(F::nll_loss(&logits(), &ids(-1.0, 0.0))),
+    ),
+    (
+        "cross_entropy non-integral class id",
+        Kind::Invalid,
+        &["cross_entropy", "1.5", "target row 1", "not an integer"],
+        || ok(F::cross_entropy(&logits(), &ids(0.0, 1.5))),
+    ),
+    (
+        "cross_entropy NaN class id",
+        Kind::Invalid,
+        &["cross_entropy", "NaN", "target row 0"],
+        || ok(F::cross_entropy(&logits(), &ids(f32::NAN, 0.0))),
+    ),
+    (
+        "nll_loss K-dim class id out of range",
+        Kind::Index,
+        &["nll_loss", "index 5", "target at [1, 0]"],
+        || {
+            let x = Tensor::zeros([2usize, 3, 2]);
+            ok(F::nll_loss(&x, &Tensor::new([[0.0f32, 1.0], [5.0, 0.0]])))
+        },
+    ),
+    // --- weights and shapes ---
+    (
+        "cross_entropy weight length",
+        Kind::BadShape,
+        &["cross_entropy", "weight", "[2]", "3 classes"],
+        || {
+            let o = F::CrossEntropyOptions::default().weight(Tensor::new([1.0f32, 2.0]));
+            ok(F::cross_entropy_with(&logits(), &ids(0.0, 1.0), &o))
+        },
+    ),
+    (
+        "nll_loss weight length",
+        Kind::BadShape,
+        &["nll_loss", "weight", "[4]", "3 classes"],
+        || {
+            let o = F::NllLossOptions::default().weight(Tensor::ones([4usize]));
+            ok(F::nll_loss_with(&logits(), &ids(0.0, 1.0), &o))
+        },
+    ),
+    (
+        "bce_with_logits pos_weight length",
+        Kind::ShapeMismatch,
+        &["pos_weight", "[2]", "[2, 3]"],
+        || {
+            let o = F::BceWithLogitsOptions::default().pos_weight(Tensor::ones([2usize]));
+            ok(F::binary_cross_entropy_with_logits_with(
+                &logits(),
+                &logits(),
+                &o,
+            ))
+        },
+    ),
+    (
+        "cross_entropy target rows",
+        Kind::ShapeMismatch,
+        &["cross_entropy", "[3]", "[2]"],
+        || {
+            ok(F::cross_entropy(
+                &logits(),
+                &Tensor::new([0.0f32, 1.0, 2.0]),
+            ))
+        },
+    ),
+    (
+        "bce target shape",
+        Kind::ShapeMismatch,
+        &["binary_cross_entropy", "[2, 3]", "[3]"],
+        || {
+            ok(F::binary_cross_entropy(
+                &logits(),
+                &Tensor::new([0.0f32, 1.0, 0.0]),
+            ))
+        },
+    ),
+    (
+        "kl_div target shape",
+        Kind::ShapeMismatch,
+        &["kl_div", "[2, 3]", "[2]"],
+        || ok(F::kl_div(&logits(), &ids(0.5, 0.5))),
+    ),
+    (
+        "cross_entropy 0-d input",
+        Kind::BadShape,
+        &["cross_entropy", "[]"],
+        || {
+            ok(F::cross_entropy(
+                &Tensor::scalar(1.0f32),
+                &Tensor::scalar(0.0f32),
+            ))
+        },
+    ),
+    // An empty batch is valid for the losses (mean gives NaN = 0/0, as in
+    // PyTorch); where a batch must not be empty, it is an error:
+    (
+        "Standardizer::fit empty batch",
+        Kind::BadShape,
+        &["Standardizer::fit", "at least one sample", "[0, 3]"],
+        || {
+            ok(tapegrad::data::Standardizer::fit(&Tensor::zeros([
+                0usize, 3,
+            ])))
+        },
+    ),
+    (
+        "DataLoader batch size 0",
+        Kind::Invalid,
+        &["DataLoader", "batch_size"],
+        || {
+            let ds = tapegrad::data::Dataset::new(logits(), ids(0.0, 1.0))?;
+            ok(tapegrad::data::DataLoader::new(&ds, 0))
+        },
+    ),
+    ("softmax dim", Kind::Dim, &["softmax", "2"], || {
+        ok(F::softmax(&logits(), 2))
+    }),
+    // --- values ---
+    (
+        "bce probability above 1",
+        Kind::Invalid,
+        &["binary_cross_entropy", "between 0 and 1", "1.5", "index 1"],
+        || {
+            let p = Tensor::new([0.5f32, 1.5]);
+            ok(F::binary_cross_entropy(&p, &Tensor::new([0.0f32, 1.0])))
+        },
+    ),
+    (
+        "bce NaN probability",
+        Kind::Invalid,
+        &["binary_cross_entropy", "NaN"],
+        || {
+            let p = Tensor::new([f32::NAN, 0.5]);
+            ok(F::binary_cross_entropy(&p, &Tensor::new([0.0f32, 1.0])))
+        },
+    ),
+    (
+        "bce NaN target",
+        Kind::Invalid,
+        &["binary_cross_entropy", "NaN", "target"],
+        || {
+            let p = Tensor::new([0.5f32, 0.5]);
+            ok(F::binary_cross_entropy(
+                &p,
+                &Tensor::new([0.0f32, f32::NAN]),
+            ))
+        },
+    ),
+    (
+        "cross_entropy NaN probability target",
+        Kind::Invalid,
+        &["cross_entropy", "NaN", "target"],
+        || {
+            let t = Tensor::new([[0.5f32, 0.5, 0.0], [f32::NAN, 0.0, 1.0]]);
+            ok(F::cross_entropy(&logits(), &t))
+        },
+    ),
+    (
+        "cross_entropy label_smoothing above 1",
+        Kind::Invalid,
+        &["cross_entropy", "label_smoothing", "1.5"],
+        || {
+            let o = F::CrossEntropyOptions::default().label_smoothing(1.5);
+            ok(F::cross_entropy_with(&logits(), &ids(0.0, 1.0), &o))
+        },
+    ),
+    // --- optimizers ---
+    (
+        "SGD lr 0",
+        Kind::Invalid,
+        &["SGD", "learning rate", "0"],
+        || {
+            sgd(SgdConfig {
+                lr: 0.0,
+                ..Default::default()
+            })
+        },
+    ),
+    (
+        "SGD lr negative",
+        Kind::Invalid,
+        &["SGD", "learning rate", "-0.1"],
+        || {
+            sgd(SgdConfig {
+                lr: -0.1,
+                ..Default::default()
+            })
+        },
+    ),
+    (
+        "SGD lr NaN",
+        Kind::Invalid,
+        &["SGD", "learning rate", "NaN"],
+        || {
+            sgd(SgdConfig {
+                lr: f64::NAN,
+                ..Default::default()
+            })
+        },
+    ),
+    (
+        "Adam lr inf",
+        Kind::Invalid,
+        &["Adam", "learning rate", "inf"],
+        || {
+            adam(AdamConfig {
+                lr: f64::INFINITY,
+                ..Default::default()
+            })
+        },
+    ),
+    (
+        "SGD momentum 1",
+        Kind::Invalid,
+        &["SGD", "momentum", "1", "[0, 1)"],
+        || {
+            sgd(SgdConfig {
+                lr: 0.1,
+                momentum: 1.0,
+                ..Default::default()
+            })
+        },
+    ),
+    (
+        "SGD momentum negative",
+        Kind::Invalid,
+        &["SGD", "momentum", "-0.5"],
+        || {
+            sgd(SgdConfig {
+                lr: 0.1,
+                momentum: -0.5,
+                ..Default::default()
+            })
+        },
+    ),
+    (
+        "SGD nesterov without momentum",
+        Kind::Invalid,
+        &["SGD", "Nesterov", "momentum=0"],
+        || {
+            sgd(SgdConfig {
+                lr: 0.1,
+                nesterov: true,
+                ..Default::default()
+            })
+        },
+    ),
+    (
+        "Adam beta1 = 1",
+        Kind::Invalid,
+        &["Adam", "beta", "index 0", "1"],
+        || {
+            adam(AdamConfig {
+                betas: (1.0, 0.999),
+                ..Default::default()
+            })
+        },
+    ),
+    (
+        "Adam beta2 NaN",
+        Kind::Invalid,
+        &["Adam", "beta", "index 1", "NaN"],
+        || {
+            adam(AdamConfig {
+                betas: (0.9, f64::NAN),
+                ..Default::default()
+            })
+        },
+    ),
+    (
+        "Adam eps negative",
+        Kind::Invalid,
+        &["Adam", "epsilon", "-1"],
+        || {
+            adam(AdamConfig {
+                eps: -1.0,
+                ..Default::default()
+            })
+        },
+    ),
+    (
+        "set_lr NaN",
+        Kind::Invalid,
+        &["SGD", "learning rate", "NaN"],
+        || {
+            let mut o = SGD::new([param()], SgdConfig::default())?;
+            o.set_lr(f64::NAN)
+        },
+    ),
+    (
+        "optimizer with no parameters",
+        Kind::Invalid,
+        &["SGD", "empty"],
+        || ok(SGD::new(Vec::new(), SgdConfig::default())),
+    ),
+    (
+        "step with a gradient of the wrong shape",
+        Kind::ShapeMismatch,
+        &["SGD", "parameter 0", "[3]", "[2]"],
+        || {
+            let p = param();
+            p.set_grad(Some(Tensor::zeros([3usize])));
+            SGD::new([p], SgdConfig::default())?.step()
+        },
+    ),
+    // --- checkpoints ---
+    (
+        "checkpoint missing file",
+        Kind::Io,
+        &["load_checkpoint", "no-such.safetensors"],
+        || checkpoint::load(&model(&[2, 3, 1]), scratch("no-such.safetensors")),
+    ),
+    (
+        "checkpoint truncated",
+        Kind::Format,
+        &[
+            "load_checkpoint",
+            "truncated.safetensors",
+            "truncated or corrupted",
+        ],
+        || {
+            load_altered("truncated.safetensors", |mut b| {
+                b.truncate(b.len() - 5);
+                b
+            })
+        },
+    ),
+    (
+        "checkpoint garbage header",
+        Kind::Format,
+        &[
+            "load_checkpoint",
+            "garbage.safetensors",
+            "not a valid safetensors file",
+        ],
+        || {
+            load_altered("garbage.safetensors", |mut b| {
+                for v in &mut b[8..20] {
+                    *v = b'#';
+                }
+                b
+            })
+        },
+    ),
+    (
+        "checkpoint empty file",
+        Kind::Format,
+        &["load_checkpoint", "empty.safetensors"],
+        || load_altered("empty.safetensors", |_| Vec::new()),
+    ),
+    (
+        "checkpoint missing tensor",
+        Kind::Format,
+        &["load_checkpoint", "missing tensor '2.weight'"],
+        || load_into("missing.safetensors", &model(&[2, 3]), &model(&[2, 3, 1])),
+    ),
+    (
+        "checkpoint extra tensor",
+        Kind::Format,
+        &["load_checkpoint", "unexpected tensor '2.bias'"],
+        || load_into("extra.safetensors", &model(&[2, 3, 1]), &model(&[2, 3])),
+    ),
+    (
+        "checkpoint wrong shape",
+        Kind::Format,
+        &["load_checkpoint", "'0.weight'", "[4, 2]", "[3, 2]"],
+        || load_into("shape.safetensors", &model(&[2, 4, 1]), &model(&[2, 3, 1])),
+    ),
+    (
+        "checkpoint wrong dtype",
+        Kind::Format,
+        &["load_checkpoint", "'weight'", "float64", "float32"],
+        || {
+            let f64_layer = Linear::with_dtype(2, 3, true, DType::F64, &mut seeded_rng(0));
+            let f32_layer = Linear::new(2, 3, true, &mut seeded_rng(0));
+            load_into("dtype.safetensors", &f64_layer, &f32_layer)
+        },
+    ),
+    (
+        "optimizer checkpoint into the wrong optimizer",
+        Kind::Format,
+        &["load_optimizer", "belongs to a SGD optimizer, not Adam"],
+        || {
+            let path = scratch("opt-kind.safetensors");
+            let m = model(&[2, 1]);
+            let o = SGD::new(m.parameters(), SgdConfig::default())?;
+            checkpoint::save_optimizer(&o, &path)?;
+            let mut a = Adam::new(m.parameters(), AdamConfig::default())?;
+            checkpoint::load_optimizer(&mut a, &path)
+        },
+    ),
+    (
+        "model checkpoint loaded as optimizer state",
+        Kind::Format,
+        &["load_optimizer", "not an optimizer state file"],
+        || {
+            let path = scratch("model-as-opt.safetensors");
+            let m = model(&[2, 1]);
+            checkpoint::save(&m, &path)?;
+            let mut o = SGD::new(m.parameters(), SgdConfig::default())?;
+            checkpoint::load_optimizer(&mut o, &path)
+        },
+    ),
+];
+
+/// Values and gradients of `params` as bits.
+fn param_bits(params: &[Tensor]) -> Vec<(Vec<u32>, Option<Vec<u32>>)> {
+    let b = |t: &Tensor| t.to_vec::<f32>().iter().map(|v| v.to_bits()).collect();
+    params
+        .iter()
+        .map(|p| (b(p), p.grad().map(|g| b(&g))))
+        .collect()
+}
+
+/// The optimizer state (kind, hyperparameters, state tensors) as bits.
+fn opt_bits(o: &dyn Optimizer) -> Vec<(String, Vec<u64>)> {
+    let s = o.state_dict();
+    let mut out = vec![(s.kind.clone(), vec![])];
+    for (k, v) in &s.hyperparameters {
+        out.push((k.clone(), vec![v.to_bits()]));
+    }
+    for (k, t) in &s.tensors {
+        out.push((
+            k.clone(),
+            t.to_vec::<f64>().iter().map(|v| v.to_bits()).collect(),
+        ));
+    }
+    out
+}
+
+/// After each failing optimizer step or constructor, failing checkpoint
+/// load and failing loss call, the model's parameters, their gradients and
+/// the optimizer state are bit-identical to before.
+#[test]
+fn failed_training_calls_change_nothing() {
+    let net = model(&[2, 3, 2]);
+    let params = net.parameters();
+    let x = Tensor::new([[0.5f32, -1.0], [2.0, 0.25], [1.0, 1.0]]);
+    let y = Tensor::new([0.0f32, 1.0, 1.0]);
+    let cfg = SgdConfig {
+        lr: 0.1,
+        momentum: 0.9,
+        ..Default::default()
+    };
+    let mut sgd = SGD::new(params.clone(), cfg).unwrap();
+    let mut adam = Adam::new(params.clone(), AdamConfig::default()).unwrap();
+    // Real state to protect: two steps each, then a fresh gradient.
+    for _ in 0..2 {
+        F::cross_entropy(&net.forward(&x), &y).unwrap().backward();
+        sgd.step().unwrap();
+        adam.step().unwrap();
+        sgd.zero_grad();
+    }
+    F::cross_entropy(&net.forward(&x), &y).unwrap().backward();
+    let path = scratch("good.safetensors");
+    checkpoint::save(&net, &path).unwrap();
+    let opt_path = scratch("good.optim.safetensors");
+    checkpoint::save_optimizer(&sgd, &opt_path).unwrap();
+
+    let before = param_bits(&params);
+    let (sgd_before, adam_before) = (opt_bits(&sgd), opt_bits(&adam));
+    let same = |what: &str, sgd: &SGD, adam: &Adam| {
+        assert_eq!(param_bits(&params), before, "{what} changed the model");
+        assert_eq!(opt_bits(sgd), sgd_before, "{what} changed the SGD state");
+        assert_eq!(opt_bits(adam), adam_before, "{what} changed the Adam state");
+        assert_eq!(tapegrad::tape_len(), 0, "{what} left a graph behind");
+    };
+
+    // Failing losses (on the model's output: the graph must be released).
+    for (what, target) in [
+        ("class id out of range", Tensor::new([0.0f32, 7.0, 1.0])),
+        ("NaN class id", Tensor::new([0.0f32, f32::NAN, 1.0])),
+        ("target shape", Tensor::new([0.0f32, 1.0])),
+    ] {
+        let out = net.forward(&x);
+        assert!(F::cross_entropy(&out, &target).is_err(), "{what}");
+        assert!(F::nll_loss(&out, &target).is_err(), "{what}");
+        drop(out);
+        same(what, &sgd, &adam);
+    }
+    // Probabilities above 1 (PyTorch checks the input's range, not the
+    // target's).
+    let out = net.forward(&x).sigmoid().add_scalar(1.0);
+    assert!(F::binary_cross_entropy(&out, &Tensor::full([3usize, 2], 0.5)).is_err());
+    drop(out);
+    same("BCE input out of [0, 1]", &sgd, &adam);
+
+    // Failing constructors over the same parameters.
+    let bad = SgdConfig {
+        lr: f64::NAN,
+        ..Default::default()
+    };
+    assert!(SGD::new(params.clone(), bad).is_err());
+    let bad = AdamConfig {
+        betas: (1.5, 0.9),
+        ..Default::default()
+    };
+    assert!(Adam::new(params.clone(), bad).is_err());
+    same("failed constructors", &sgd, &adam);
+
+    // Failing steps: a bad gradient on the last parameter.
+    let last = params.last().unwrap();
+    let good = last.grad();
+    last.set_grad(Some(Tensor::zeros([5usize])));
+    let before_bad = param_bits(&params);
+    assert!(sgd.step().is_err());
+    assert!(adam.step().is_err());
+    assert_eq!(
+        param_bits(&params),
+        before_bad,
+        "a failed step moved a parameter"
+    );
+    assert_eq!(opt_bits(&sgd), sgd_before);
+    assert_eq!(opt_bits(&adam), adam_before);
+    last.set_grad(good);
+    assert!(sgd.set_lr(-1.0).is_err());
+    same("failed steps and set_lr", &sgd, &adam);
+
+    // Failing checkpoint loads: truncated, corrupted, mismatched, missing.
+    let bytes = std::fs::read(&path).unwrap();
+    let bad_path = scratch("bad.safetensors");
+    let mut corrupted = bytes.clone();
+    corrupted[9] = b'!';
+    for (what, data) in [
+        ("truncated", bytes[..bytes.len() - 3].to_vec()),
+        ("corrupted", corrupted),
+        ("empty", Vec::new()),
+    ] {
+        std::fs::write(&bad_path, data).unwrap();
+        assert!(checkpoint::load(&net, &bad_path).is_err(), "{what}");
+        assert!(
+            checkpoint::load_optimizer(&mut sgd, &bad_path).is_err(),
+            "{what}"
+        );
+        same(what, &sgd, &adam);
+    }
+    checkpoint::save(&model(&[2, 4, 2]), &bad_path).unwrap();
+    assert!(checkpoint::load(&net, &bad_path).is_err());
+    same("mismatched checkpoint", &sgd, &adam);
+    assert!(checkpoint::load(&net, scratch("missing.safetensors")).is_err());
+    same("missing checkpoint", &sgd, &adam);
+    // The optimizer state of another model's optimizer (other shapes).
+    let other = model(&[2, 4, 2]);
+    let mut other_sgd = SGD::new(other.parameters(), cfg).unwrap();
+    F::cross_entropy(&other.forward(&x), &y).unwrap().backward();
+    other_sgd.step().unwrap();
+    checkpoint::save_optimizer(&other_sgd, &bad_path).unwrap();
+    assert!(checkpoint::load_optimizer(&mut sgd, &bad_path).is_err());
+    same("mismatched optimizer state", &sgd, &adam);
+
+    // The good files still load, and change nothing either (same values).
+    checkpoint::load(&net, &path).unwrap();
+    checkpoint::load_optimizer(&mut sgd, &opt_path).unwrap();
+    same("reloading the saved state", &sgd, &adam);
 }

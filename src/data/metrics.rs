@@ -194,6 +194,13 @@ pub fn confusion_matrix(
         predictions.clone()
     };
     let (p, t) = paired_ids("confusion_matrix", &pred, targets)?;
+    // num_classes² counters (8 bytes each, as an f64): refuse what cannot be
+    // allocated instead of overflowing or aborting.
+    crate::tensor::create::check_alloc(
+        "confusion_matrix",
+        &[num_classes, num_classes],
+        DType::F64,
+    )?;
     let mut counts = vec![0usize; num_classes * num_classes];
     for (i, (&a, &b)) in t.iter().zip(&p).enumerate() {
         for (what, v) in [("target", a), ("prediction", b)] {
@@ -235,6 +242,7 @@ pub fn one_hot(labels: &Tensor, num_classes: usize, dtype: DType) -> Result<Tens
             at: format!(" (label {i})"),
         });
     }
+    crate::tensor::create::check_alloc("one_hot", &[ids.len(), num_classes], dtype)?;
     Ok(dispatch!(dtype, T => {
         let mut out = vec![T::ZERO; ids.len() * num_classes];
         for (i, &c) in ids.iter().enumerate() {

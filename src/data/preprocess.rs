@@ -32,10 +32,12 @@ pub struct Standardizer {
 impl Standardizer {
     /// Per-column statistics of `x` `[n, features]` (n ≥ 1).
     pub fn fit(x: &Tensor) -> Result<Standardizer> {
-        if x.ndim() != 2 || x.dims()[0] == 0 {
+        // No features at all is refused as sklearn's StandardScaler does (and
+        // the per-row loop below needs rows of at least one value).
+        if x.ndim() != 2 || x.dims()[0] == 0 || x.dims()[1] == 0 {
             return Err(Error::bad_shape(
                 "Standardizer::fit",
-                "expected a 2-d [samples, features] tensor with at least one sample",
+                "expected a 2-d [samples, features] tensor with at least one sample and one feature",
                 x.shape(),
             ));
         }

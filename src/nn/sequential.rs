@@ -116,6 +116,10 @@ pub fn mlp<R: Rng + ?Sized>(
             format!("need at least an input and an output size, got {sizes:?}"),
         ));
     }
+    // Linear::new panics on a weight that cannot be allocated; mlp reports it.
+    for pair in sizes.windows(2) {
+        crate::tensor::create::check_alloc("mlp", &[pair[1], pair[0]], crate::DType::F32)?;
+    }
     let mut model = Sequential::new();
     for (i, pair) in sizes.windows(2).enumerate() {
         if i > 0 {
@@ -146,6 +150,11 @@ mod tests {
         );
         assert_eq!(model.len(), 5);
         assert!(mlp(&[3], Activation::Relu, &mut seeded_rng(0)).is_err());
+        let err = mlp(&[4, 1 << 62, 2], Activation::Relu, &mut seeded_rng(0))
+            .err()
+            .unwrap();
+        assert!(err.to_string().starts_with("mlp:"), "{err}");
+        assert!(err.to_string().contains("cannot be allocated"), "{err}");
     }
 
     #[test]

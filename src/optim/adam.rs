@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{check_lr, collect_params, grad_of, Optimizer, OptimizerState};
+use super::{check_lr, collect_params, grads_of, Optimizer, OptimizerState};
 use crate::dtype::{dispatch, Element};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -50,8 +50,10 @@ impl AdamConfig {
         }
     }
 
-    fn validate(&self, op: &'static str) -> Result<()> {
-        check_lr(op, self.lr, false)?;
+    /// `allow_zero_lr`: a loaded state may carry the lr of 0 that a schedule
+    /// set through `set_lr`; a new optimizer may not.
+    fn validate(&self, op: &'static str, allow_zero_lr: bool) -> Result<()> {
+        check_lr(op, self.lr, allow_zero_lr)?;
         if !(self.eps.is_finite() && self.eps >= 0.0) {
             return Err(Error::invalid(
                 op,
@@ -127,7 +129,7 @@ impl Adam {
         config: AdamConfig,
         decoupled: bool,
     ) -> Result<Adam> {
-        config.validate(op)?;
+        config.validate(op, false)?;
         let params = collect_params(op, params)?;
         let state = params.iter().map(|_| None).collect();
         Ok(Adam {
@@ -164,8 +166,9 @@ impl Optimizer for Adam {
     fn step(&mut self) -> Result<()> {
         let cfg = self.config;
         let kind = self.kind();
-        for (i, p) in self.params.iter().enumerate() {
-            let Some(g) = grad_of(kind, i, p)? else {
+        let grads = grads_of(kind, &self.params)?;
+        for (i, (p, g)) in self.params.iter().zip(grads).enumerate() {
+            let Some(g) = g else {
                 continue;
             };
             let st = self.state[i].get_or_insert_with(|| ParamState {
@@ -248,7 +251,7 @@ impl Optimizer for Adam {
             amsgrad: state.flag("amsgrad")?,
             maximize: state.flag("maximize")?,
         };
-        config.validate(self.kind())?;
+        config.validate(self.kind(), true)?;
         let n = self.params.len();
         let mut steps: Vec<Option<u64>> = vec![None; n];
         let mut m: Vec<Option<Tensor>> = vec![None; n];

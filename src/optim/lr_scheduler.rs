@@ -79,14 +79,17 @@ impl StepLR {
 
 impl LrScheduler for StepLR {
     fn step(&mut self, optimizer: &mut dyn Optimizer) -> Result<()> {
-        self.last_epoch += 1;
+        // The epoch advances only once set_lr accepted the new rate, so a
+        // failed step leaves the schedule as it was.
+        let epoch = self.last_epoch + 1;
         let lr = optimizer.lr();
-        let new = if self.last_epoch % self.step_size != 0 {
+        let new = if epoch % self.step_size != 0 {
             lr
         } else {
             lr * self.gamma
         };
         optimizer.set_lr(new)?;
+        self.last_epoch = epoch;
         self.last_lr = new;
         Ok(())
     }
@@ -141,10 +144,12 @@ impl CosineAnnealingLR {
 
 impl LrScheduler for CosineAnnealingLR {
     fn step(&mut self, optimizer: &mut dyn Optimizer) -> Result<()> {
-        self.last_epoch += 1;
-        let (e, t) = (self.last_epoch as f64, self.t_max as f64);
+        let epoch = self.last_epoch + 1;
+        let (e, t) = (epoch as f64, self.t_max as f64);
         let lr = optimizer.lr();
-        let new = if (self.last_epoch - 1 + self.t_max) % (2 * self.t_max) == 0 {
+        // In u128: 2·t_max and last_epoch + t_max overflow u64 for huge t_max.
+        let (e128, t128) = (u128::from(self.last_epoch), u128::from(self.t_max));
+        let new = if (e128 + t128) % (2 * t128) == 0 {
             // Python's (last_epoch - 1 - T_max) % (2 T_max) == 0, kept
             // non-negative: the denominator below would be 0 here.
             lr + (self.base_lr - self.eta_min) * (1.0 - (PI / t).cos()) / 2.0
@@ -156,6 +161,7 @@ impl LrScheduler for CosineAnnealingLR {
         // when eta_min = 0; PyTorch keeps such a value, but set_lr rejects it.
         let new = if new < 0.0 && new > -1e-15 { 0.0 } else { new };
         optimizer.set_lr(new)?;
+        self.last_epoch = epoch;
         self.last_lr = new;
         Ok(())
     }

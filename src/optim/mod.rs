@@ -131,6 +131,16 @@ pub(crate) fn check_lr(op: &'static str, lr: f64, allow_zero: bool) -> Result<()
     Ok(())
 }
 
+/// Every parameter's gradient, all checked before any update: a bad
+/// gradient on a later parameter must not leave the earlier ones stepped.
+pub(crate) fn grads_of(op: &'static str, params: &[Tensor]) -> Result<Vec<Option<Tensor>>> {
+    params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| grad_of(op, i, p))
+        .collect()
+}
+
 /// The gradient of parameter `i`, checked against the parameter. `None` when
 /// it has no gradient (the parameter is skipped).
 ///

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{check_lr, collect_params, grad_of, Optimizer, OptimizerState};
+use super::{check_lr, collect_params, grads_of, Optimizer, OptimizerState};
 use crate::dtype::{dispatch, Element};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -44,8 +44,10 @@ impl Default for SgdConfig {
 }
 
 impl SgdConfig {
-    fn validate(&self) -> Result<()> {
-        check_lr("SGD", self.lr, false)?;
+    /// `allow_zero_lr`: a loaded state may carry the lr of 0 that a schedule
+    /// set through `set_lr`; a new optimizer may not.
+    fn validate(&self, allow_zero_lr: bool) -> Result<()> {
+        check_lr("SGD", self.lr, allow_zero_lr)?;
         if !(0.0..1.0).contains(&self.momentum) {
             return Err(Error::invalid(
                 "SGD",
@@ -111,7 +113,7 @@ impl SGD {
     /// An optimizer over `params` (usually `model.parameters()`). Fails on
     /// invalid settings, an empty list, a non-leaf or repeated parameter.
     pub fn new(params: impl IntoIterator<Item = Tensor>, config: SgdConfig) -> Result<SGD> {
-        config.validate()?;
+        config.validate(false)?;
         let params = collect_params("SGD", params)?;
         let momentum_buffers = vec![None; params.len()];
         Ok(SGD {
@@ -135,8 +137,9 @@ impl SGD {
 impl Optimizer for SGD {
     fn step(&mut self) -> Result<()> {
         let cfg = self.config;
-        for (i, p) in self.params.iter().enumerate() {
-            let Some(g) = grad_of("SGD", i, p)? else {
+        let grads = grads_of("SGD", &self.params)?;
+        for (i, (p, g)) in self.params.iter().zip(grads).enumerate() {
+            let Some(g) = g else {
                 continue;
             };
             let first = cfg.momentum != 0.0 && self.momentum_buffers[i].is_none();
@@ -208,7 +211,7 @@ impl Optimizer for SGD {
             nesterov: state.flag("nesterov")?,
             maximize: state.flag("maximize")?,
         };
-        config.validate()?;
+        config.validate(true)?;
         let mut buffers = vec![None; self.params.len()];
         for (index, slot, t) in state.per_param(&self.params)? {
             match slot {

@@ -17,13 +17,17 @@
 
 #![allow(dead_code)]
 
+mod nn;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tapegrad::{clear_tape, detect_anomaly, grad, no_grad, BackwardOptions, DType, Result, Tensor};
 
 /// Counters for judging how much of the API a set of programs reaches:
-/// ops run, ops that returned `Ok`, and backward calls that returned `Ok`.
-pub static STATS: [AtomicUsize; 3] = [const { AtomicUsize::new(0) }; 3];
+/// ops run, ops that returned `Ok`, backward calls that returned `Ok`,
+/// optimizer steps that returned `Ok` and checkpoint loads that returned
+/// `Ok`.
+pub static STATS: [AtomicUsize; 5] = [const { AtomicUsize::new(0) }; 5];
 
 /// Programs longer than this are cut, so that no input can run for long.
 pub const MAX_OPS: usize = 48;
@@ -189,9 +193,24 @@ struct Machine {
     /// Nesting of scoped steps (anomaly mode, no_grad), bounded so that no
     /// input can overflow the stack.
     depth: usize,
+    /// The model, optimizer and schedule that training steps use.
+    model: Option<Box<dyn tapegrad::nn::Module>>,
+    optimizer: Option<Box<dyn tapegrad::optim::Optimizer>>,
+    scheduler: Option<Box<dyn tapegrad::optim::LrScheduler>>,
 }
 
 impl Machine {
+    /// This thread's scratch file for checkpoints (the stable test runs
+    /// programs on several threads at once).
+    fn temp_path(&self) -> std::path::PathBuf {
+        let id = format!("{:?}", std::thread::current().id());
+        let id: String = id.chars().filter(char::is_ascii_digit).collect();
+        std::env::temp_dir().join(format!(
+            "tapegrad-fuzz-{}-{id}.safetensors",
+            std::process::id()
+        ))
+    }
+
     fn push(&mut self, r: Result<Tensor>) {
         if let Ok(t) = r {
             STATS[1].fetch_add(1, Ordering::Relaxed);
@@ -446,6 +465,14 @@ impl Machine {
                 let x = self.get(b);
                 self.push(x.try_one_hot(b.count()));
             }
+            42..=45 => self.loss(b),
+            46..=48 => self.module(b),
+            49..=53 => self.train(b),
+            54 | 55 => self.optimizer(b),
+            56 => self.state_dict(b),
+            57 | 58 => self.checkpoint(b),
+            59 => self.data(b),
+            60 => self.metrics(b),
             _ => self.unary(b),
         }
     }
@@ -653,6 +680,9 @@ pub fn run(data: &[u8]) {
         stack: Vec::new(),
         leaves: Vec::new(),
         depth: 0,
+        model: None,
+        optimizer: None,
+        scheduler: None,
     };
     for _ in 0..MAX_OPS {
         if b.done() {
@@ -661,6 +691,7 @@ pub fn run(data: &[u8]) {
         m.step(&mut b);
     }
     // Whatever state the program left, the thread's tape must be usable.
+    let _ = std::fs::remove_file(m.temp_path());
     drop(m);
     clear_tape();
     let x = Tensor::new([1.0f64, 2.0]).requires_grad_(true);
