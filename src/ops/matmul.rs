@@ -150,7 +150,7 @@ fn matmul_forward(op: &'static str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         if b.ndim() == 2 {
             out_dims.push(rhs.cols);
         }
-        return single_product(dtype, a, b, &lhs, &rhs, &out_dims);
+        return single_product(op, dtype, a, b, &lhs, &rhs, &out_dims);
     }
     let batch = Shape::broadcast(op, &Shape(lhs.batch.clone()), &Shape(rhs.batch.clone()))
         .map_err(|_| {
@@ -207,6 +207,7 @@ fn matmul_forward(op: &'static str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
 ///
 /// `out_dims` is the result's shape (its element count is `m·n`).
 fn single_product(
+    op: &'static str,
     dtype: DType,
     a: &Tensor,
     b: &Tensor,
@@ -215,7 +216,7 @@ fn single_product(
     out_dims: &[usize],
 ) -> Result<Tensor> {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
-    let numel = checked_numel(&Dims::from_slice(&[m, n]))?;
+    let numel = check_alloc(op, &[m, n], dtype)?;
     debug_assert_eq!(numel, out_dims.iter().product::<usize>());
     let threads = parallel::threads_for(m, k, n);
     Ok(dispatch!(dtype, T => {
@@ -407,7 +408,7 @@ impl MatmulBackward {
         let product = |x: &Tensor, y: &Tensor, lhs: Operand, rhs: Operand, dims: &[usize]| {
             // The shapes come from a recorded product, so the sizes are known
             // to fit; only an internal bug could fail here.
-            single_product(dtype, x, y, &lhs, &rhs, dims)
+            single_product("matmul", dtype, x, y, &lhs, &rhs, dims)
                 .expect("tapegrad internal error: matmul gradient shape")
         };
         let ga = ctx.needs_grad(0).then(|| match (a.ndim(), b.ndim()) {
