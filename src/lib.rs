@@ -48,8 +48,8 @@ mod ops;
 pub mod optim;
 mod shape;
 mod tensor;
-pub mod train;
 mod threads;
+pub mod train;
 
 pub use autograd::{
     clear_tape, detect_anomaly, enable_grad, grad, grad_with, gradcheck, gradcheck_outputs,

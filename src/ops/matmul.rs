@@ -215,7 +215,7 @@ fn single_product(
     out_dims: &[usize],
 ) -> Result<Tensor> {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
-    let numel = checked_numel(&Dims::from_slice(&[m, n]))?;
+    let numel = check_alloc("matmul", &[m, n], dtype)?;
     debug_assert_eq!(numel, out_dims.iter().product::<usize>());
     let threads = parallel::threads_for(m, k, n);
     Ok(dispatch!(dtype, T => {
