@@ -4,6 +4,7 @@
 //! cargo bench --bench engine                 # every workload, a table
 //! cargo bench --bench engine -- W3 W5        # only some
 //! cargo bench --bench engine -- --quick      # fewer repeats (bench/compare.py)
+//! target/release/deps/engine-* --run W2-64 100   # untimed, for perf / callgrind
 //! ```
 //!
 //! No framework: each case is warmed up, then timed a fixed number of times;
@@ -335,8 +336,42 @@ fn rss_child(workload: &str) {
     println!("PEAK_RSS_KB {}", peak_rss_kb().unwrap_or(0));
 }
 
+/// `--run <case> <n>`: run one case `n` times on one thread, untimed, for
+/// `perf record` or `valgrind --tool=callgrind`.
+fn run_only(case: &str, n: usize) {
+    set_num_threads(1);
+    match case {
+        "W1" => {
+            let mut w1 = SoftmaxRegression::new();
+            (0..n).for_each(|_| w1.step());
+        }
+        "W2-64" | "W2-512" => {
+            let mut w2 = MlpStep::new(if case == "W2-64" { 64 } else { 512 });
+            (0..n).for_each(|_| w2.step());
+        }
+        "W3" => {
+            let x = Tensor::randn([16], &mut seeded_rng(0)).requires_grad_(true);
+            (0..n).for_each(|_| w3_op_chain(&x));
+        }
+        "W5" => {
+            let mlp = MicroMlp::new(5);
+            let x = Tensor::new([2.0f32, 3.0, -1.0]);
+            (0..n).for_each(|_| mlp.step(&x));
+        }
+        other => {
+            eprintln!("unknown --run case {other} (W1, W2-64, W2-512, W3, W5)");
+            std::process::exit(2);
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(i) = args.iter().position(|a| a == "--run") {
+        let n = args.get(i + 2).and_then(|v| v.parse().ok()).unwrap_or(100);
+        run_only(args.get(i + 1).map(String::as_str).unwrap_or("W1"), n);
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--rss") {
         rss_child(args.get(i + 1).map(String::as_str).unwrap_or("baseline"));
         return;
