@@ -58,9 +58,7 @@ pub(crate) fn zip<T: Element>(
     // A bias added to a batch: one operand full, the other repeated along
     // the leading dims; zip it row by row.
     if a.shape() == out && a.is_contiguous() && b.is_contiguous() && repeats_rows(b.shape(), out) {
-        return a.with_contiguous::<T, _>(|x| {
-            b.with_contiguous::<T, _>(|row| rowwise(x, row, &f))
-        });
+        return a.with_contiguous::<T, _>(|x| b.with_contiguous::<T, _>(|row| rowwise(x, row, &f)));
     }
     if b.shape() == out && b.is_contiguous() && a.is_contiguous() && repeats_rows(a.shape(), out) {
         return b.with_contiguous::<T, _>(|y| {
