@@ -4,6 +4,7 @@
 //! cargo bench --bench engine                 # every workload, a table
 //! cargo bench --bench engine -- W3 W5        # only some
 //! cargo bench --bench engine -- --quick      # fewer repeats (bench/compare.py)
+//! target/release/deps/engine-* --run W2-64 100   # untimed, for perf / callgrind
 //! ```
 //!
 //! No framework: each case is warmed up, then timed a fixed number of times;
@@ -18,6 +19,10 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use rand::RngExt;
+use tapegrad::nn::functional::cross_entropy;
+use tapegrad::nn::{mlp, Activation, Module, Sequential};
+use tapegrad::optim::{Optimizer, SgdConfig, SGD};
 use tapegrad::{no_grad, seeded_rng, set_num_threads, tape_len, DType, Tensor};
 
 /// Wall-clock seconds of each timed run, sorted.
@@ -138,6 +143,82 @@ fn result_line(id: &str, threads: usize, s: &Samples) {
     );
 }
 
+/// `n` class ids in `0..classes` (integral floats: tapegrad has no integer
+/// dtype).
+fn class_ids(n: usize, classes: usize, rng: &mut impl rand::Rng) -> Tensor {
+    let ids: Vec<f32> = (0..n)
+        .map(|_| rng.random_range(0..classes) as f32)
+        .collect();
+    Tensor::from_vec(ids, [n]).unwrap()
+}
+
+/// W1: softmax regression on a digits-sized problem, full batch: logits =
+/// X·W + b, cross-entropy, backward, one SGD step (lr 0.1).
+struct SoftmaxRegression {
+    x: Tensor,
+    y: Tensor,
+    w: Tensor,
+    b: Tensor,
+    opt: SGD,
+}
+
+impl SoftmaxRegression {
+    fn new() -> SoftmaxRegression {
+        let mut rng = seeded_rng(1);
+        let x = Tensor::randn([1797, 64], &mut rng);
+        let y = class_ids(1797, 10, &mut rng);
+        let w = Tensor::randn([64, 10], &mut rng)
+            .mul_scalar(0.01)
+            .requires_grad_(true);
+        let b = Tensor::zeros([10]).requires_grad_(true);
+        let cfg = SgdConfig {
+            lr: 0.1,
+            ..Default::default()
+        };
+        let opt = SGD::new([w.clone(), b.clone()], cfg).unwrap();
+        SoftmaxRegression { x, y, w, b, opt }
+    }
+
+    fn step(&mut self) {
+        self.opt.zero_grad();
+        let logits = self.x.matmul(&self.w).add(&self.b);
+        cross_entropy(&logits, &self.y).unwrap().backward();
+        self.opt.step().unwrap();
+    }
+}
+
+/// W2: an MLP 784-256-128-10 with ReLU (`nn::mlp`), SGD with momentum 0.9
+/// (lr 0.01), one training step on a fixed random batch.
+struct MlpStep {
+    model: Sequential,
+    opt: SGD,
+    x: Tensor,
+    y: Tensor,
+}
+
+impl MlpStep {
+    fn new(batch: usize) -> MlpStep {
+        let mut rng = seeded_rng(2);
+        let model = mlp(&[784, 256, 128, 10], Activation::Relu, &mut rng).unwrap();
+        let cfg = SgdConfig {
+            lr: 0.01,
+            momentum: 0.9,
+            ..Default::default()
+        };
+        let opt = SGD::new(model.parameters(), cfg).unwrap();
+        let x = Tensor::randn([batch, 784], &mut rng);
+        let y = class_ids(batch, 10, &mut rng);
+        MlpStep { model, opt, x, y }
+    }
+
+    fn step(&mut self) {
+        self.opt.zero_grad();
+        let logits = self.model.forward(&self.x);
+        cross_entropy(&logits, &self.y).unwrap().backward();
+        self.opt.step().unwrap();
+    }
+}
+
 /// W3: 3,000 recorded ops on a [16] tensor (1,000 × {mul, add, tanh}), then
 /// sum and backward.
 fn w3_op_chain(x: &Tensor) {
@@ -221,8 +302,10 @@ fn child_peak_rss(workload: &str) -> Option<u64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-/// The body of a `--rss` child: run the workload, print the peak.
+/// The body of a `--rss` child: run the workload on one thread, print the
+/// peak.
 fn rss_child(workload: &str) {
+    set_num_threads(1);
     match workload {
         "baseline" => {}
         "W3" => {
@@ -238,7 +321,13 @@ fn rss_child(workload: &str) {
                 mlp.step(&x);
             }
         }
-        // W2 (MLP 784-256-128-10, batch 64, 200 SGD steps): phase 2.
+        "W2" => {
+            // Batch 64, as in issue 7.
+            let mut w2 = MlpStep::new(64);
+            for _ in 0..200 {
+                w2.step();
+            }
+        }
         other => {
             eprintln!("unknown --rss workload {other}");
             std::process::exit(2);
@@ -247,8 +336,42 @@ fn rss_child(workload: &str) {
     println!("PEAK_RSS_KB {}", peak_rss_kb().unwrap_or(0));
 }
 
+/// `--run <case> <n>`: run one case `n` times on one thread, untimed, for
+/// `perf record` or `valgrind --tool=callgrind`.
+fn run_only(case: &str, n: usize) {
+    set_num_threads(1);
+    match case {
+        "W1" => {
+            let mut w1 = SoftmaxRegression::new();
+            (0..n).for_each(|_| w1.step());
+        }
+        "W2-64" | "W2-512" => {
+            let mut w2 = MlpStep::new(if case == "W2-64" { 64 } else { 512 });
+            (0..n).for_each(|_| w2.step());
+        }
+        "W3" => {
+            let x = Tensor::randn([16], &mut seeded_rng(0)).requires_grad_(true);
+            (0..n).for_each(|_| w3_op_chain(&x));
+        }
+        "W5" => {
+            let mlp = MicroMlp::new(5);
+            let x = Tensor::new([2.0f32, 3.0, -1.0]);
+            (0..n).for_each(|_| mlp.step(&x));
+        }
+        other => {
+            eprintln!("unknown --run case {other} (W1, W2-64, W2-512, W3, W5)");
+            std::process::exit(2);
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(i) = args.iter().position(|a| a == "--run") {
+        let n = args.get(i + 2).and_then(|v| v.parse().ok()).unwrap_or(100);
+        run_only(args.get(i + 1).map(String::as_str).unwrap_or("W1"), n);
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--rss") {
         rss_child(args.get(i + 1).map(String::as_str).unwrap_or("baseline"));
         return;
@@ -267,10 +390,38 @@ fn main() {
     println!("|---|---|---|---|---|---|");
 
     if wants("W1") {
-        println!("| W1 softmax regression step (1797×64, 10 classes) | – | phase 2 (needs cross_entropy, Linear, SGD) | | | ≤ 170 µs |");
+        for threads in [1, 2] {
+            set_num_threads(threads);
+            let mut w1 = SoftmaxRegression::new();
+            let s = time(20, report.reps(201), || w1.step());
+            black_box((&w1.w, &w1.b));
+            report.time_row(
+                "W1",
+                "W1 softmax regression step (1797×64, 10 classes)",
+                threads,
+                &s,
+                "",
+                "≤ 170 µs",
+            );
+        }
     }
     if wants("W2") {
-        println!("| W2 MLP 784-256-128-10 step, batch 64 / 512 | – | phase 2 (needs cross_entropy, Linear, SGD momentum) | | | ≤ 0.67 ms / ≤ 4.36 ms |");
+        for threads in [1, 2] {
+            set_num_threads(threads);
+            for (batch, reps, target) in [(64, 301, "≤ 0.67 ms"), (512, 61, "≤ 4.36 ms")] {
+                let mut w2 = MlpStep::new(batch);
+                let s = time(10, report.reps(reps), || w2.step());
+                report.time_row(
+                    &format!("W2-{batch}"),
+                    &format!("W2 MLP 784-256-128-10 step, batch {batch}"),
+                    threads,
+                    &s,
+                    "",
+                    target,
+                );
+            }
+        }
+        set_num_threads(1);
     }
 
     if wants("W3") {
@@ -335,16 +486,15 @@ fn main() {
 
     if wants("RSS") {
         let base = child_peak_rss("baseline");
-        for w in ["W3", "W5"] {
+        for (w, target) in [("W2", "≤ 11 MB"), ("W3", "–"), ("W5", "–")] {
             match (child_peak_rss(w), base) {
                 (Some(kb), Some(base)) => println!(
-                    "| peak RSS, {w} ×200 (fresh process; empty process: {:.1} MB) | 1 | {:.1} MB | | 1 | – |",
+                    "| peak RSS, {w} ×200 (fresh process; empty process: {:.1} MB) | 1 | {:.1} MB | | 1 | {target} |",
                     base as f64 / 1024.0,
                     kb as f64 / 1024.0
                 ),
                 _ => println!("| peak RSS, {w} | 1 | unavailable (no /proc) | | | – |"),
             }
         }
-        println!("| peak RSS, W2 batch 64, 200 steps | 1 | phase 2 | | | ≤ 11 MB |");
     }
 }

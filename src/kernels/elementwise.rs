@@ -55,6 +55,16 @@ pub(crate) fn zip<T: Element>(
         let s = a.to_vec::<T>()[0];
         return map(b, |v| f(s, v));
     }
+    // A bias added to a batch: one operand full, the other repeated along
+    // the leading dims; zip it row by row.
+    if a.shape() == out && a.is_contiguous() && b.is_contiguous() && repeats_rows(b.shape(), out) {
+        return a.with_contiguous::<T, _>(|x| b.with_contiguous::<T, _>(|row| rowwise(x, row, &f)));
+    }
+    if b.shape() == out && b.is_contiguous() && a.is_contiguous() && repeats_rows(a.shape(), out) {
+        return b.with_contiguous::<T, _>(|y| {
+            a.with_contiguous::<T, _>(|row| rowwise(y, row, |q, p| f(p, q)))
+        });
+    }
     let mut result = Vec::with_capacity(n);
     a.with_strided::<T, _>(|da, la| {
         b.with_strided::<T, _>(|db, lb| {
@@ -66,6 +76,24 @@ pub(crate) fn zip<T: Element>(
         })
     });
     result
+}
+
+/// Whether `small` broadcast to `out` is `small` repeated: its dims, leading
+/// 1s aside, are the trailing dims of `out` (and it is not empty).
+fn repeats_rows(small: &Shape, out: &Shape) -> bool {
+    let dims = small.dims();
+    let first = dims.iter().position(|&d| d != 1).unwrap_or(dims.len());
+    small.numel() > 0 && out.dims().ends_with(&dims[first..])
+}
+
+/// `f(x, row)` with `row` repeated along `x`, in row-major order.
+#[inline]
+fn rowwise<T: Element>(x: &[T], row: &[T], f: impl Fn(T, T) -> T) -> Vec<T> {
+    let mut out = Vec::with_capacity(x.len());
+    for chunk in x.chunks_exact(row.len()) {
+        out.extend(chunk.iter().zip(row).map(|(&p, &q)| f(p, q)));
+    }
+    out
 }
 
 /// `f(c, a, b)` over the broadcast of three tensors (used by `where`).

@@ -14,10 +14,13 @@
 
 use super::gemm::{gemm, GemmElement, MatMut, MatRef};
 
-/// Products below this many multiply-adds (`m·k·n`, about 160³) run on the
-/// calling thread: at ~100 GFLOP/s they take under ~80 µs, and a thread
-/// start would eat most of the gain.
-pub(crate) const PARALLEL_MIN_WORK: usize = 1 << 22;
+/// Products below this many multiply-adds (`m·k·n` = 256³) run on the
+/// calling thread. At 2²² (≈160³) the batch-64 MLP step of
+/// docs/benchmarks.md (W2, 64×784×256 products, ~300 µs each) measured
+/// slower with 2 threads than with 1 (948 vs 822 µs), although each product
+/// alone was faster split: a thread started per call does not pay at that
+/// size. From 2²⁴ (the batch-512 step, 256³ in W4) splitting pays.
+pub(crate) const PARALLEL_MIN_WORK: usize = 1 << 24;
 
 /// Blocks of fewer rows than this are not worth a thread (the GEMM kernel
 /// works on 16-row panels).
@@ -120,6 +123,8 @@ mod tests {
     fn small_work_stays_on_one_thread() {
         assert_eq!(threads_for(64, 64, 64), 1);
         assert_eq!(threads_for(1000, 1000, 1), 1);
+        // W2's batch-64 first layer stays on one thread.
+        assert_eq!(threads_for(64, 784, 256), 1);
         // Few rows: not split whatever the work.
         assert_eq!(threads_for(16, 100_000, 100_000), 1);
     }

@@ -62,7 +62,20 @@ pub(crate) fn sum_dims<T: Element>(x: &Tensor, dims: &[usize]) -> Vec<T> {
         });
     }
     let mut acc = vec![0.0f64; n_out];
-    for_each_reduced::<T>(x, &kept, |o, v| acc[o] += v.to_f64());
+    let leading = dims.iter().enumerate().all(|(i, &d)| i == d);
+    if x.is_contiguous() && leading && n_out > 0 {
+        // Sums over the leading dims (a bias gradient): add whole rows into
+        // the accumulators, in the walk's order, so the same values.
+        x.with_contiguous::<T, _>(|d| {
+            for row in d.chunks_exact(n_out) {
+                for (a, &v) in acc.iter_mut().zip(row) {
+                    *a += v.to_f64();
+                }
+            }
+        });
+    } else {
+        for_each_reduced::<T>(x, &kept, |o, v| acc[o] += v.to_f64());
+    }
     acc.into_iter().map(T::from_f64).collect()
 }
 

@@ -411,12 +411,27 @@ impl MatmulBackward {
             single_product("matmul", dtype, x, y, &lhs, &rhs, dims)
                 .expect("tapegrad internal error: matmul gradient shape")
         };
+        // A matrix gradient is computed in its input's layout when that input
+        // is a transposed contiguous matrix (`w.t()` in `Linear`): as the
+        // contiguous transpose `(Y·X)ᵀ`, viewed transposed. The gradient that
+        // reaches `w` through `t()` is then contiguous, and the optimizer
+        // reads it without a gather.
+        let transposed = |t: &Tensor| {
+            let l = &t.layout;
+            l.strides[0] == 1 && l.strides[1] == l.shape.dims()[0] && l.shape.dims()[0] > 1
+        };
+        let swapped = |x: &Tensor, y: &Tensor, lhs: Operand, rhs: Operand, dims: &[usize]| {
+            let out = product(y, x, rhs.t(), lhs.t(), &[dims[1], dims[0]]);
+            out.try_t()
+                .expect("tapegrad internal error: a matrix has a transpose")
+        };
         let ga = ctx.needs_grad(0).then(|| match (a.ndim(), b.ndim()) {
             // [k]·[k, n]: ga = B·g
             (1, _) => product(b, g, row(b), col(g), a.dims()),
             // [m, k]·[k]: gA = g ⊗ b
             (_, 1) => product(g, b, col(g), row(b), a.dims()),
             // gA = g·Bᵀ
+            _ if transposed(a) => swapped(g, b, row(g), row(b).t(), a.dims()),
             _ => product(g, b, row(g), row(b).t(), a.dims()),
         });
         let gb = ctx.needs_grad(1).then(|| match (a.ndim(), b.ndim()) {
@@ -424,6 +439,7 @@ impl MatmulBackward {
             (1, _) => product(a, g, col(a), row(g), b.dims()),
             // gb = Aᵀ·g (g a column), gB = Aᵀ·g
             (_, 1) => product(a, g, row(a).t(), col(g), b.dims()),
+            _ if transposed(b) => swapped(a, g, row(a).t(), row(g), b.dims()),
             _ => product(a, g, row(a).t(), row(g), b.dims()),
         });
         [ga, gb].into_iter().collect()

@@ -159,19 +159,29 @@ impl UnaryOp {
         }
     }
 
-    /// `g · dy/dx` in one pass, for ordinary (first-order) backward.
-    fn fused_grad(self, g: &Tensor, y: &Tensor) -> Option<Tensor> {
+    /// `g · dy/dx` in one pass, for ordinary (first-order) backward, from
+    /// the saved tensor [`UnaryBackward::fused_operand`] names.
+    fn fused_grad(self, g: &Tensor, saved: &Tensor) -> Option<Tensor> {
         let shape = g.shape().clone();
         Some(dispatch!(g.dtype(), T => {
             let data = match self {
-                UnaryOp::Tanh => zip::<T>(g, y, &shape, |g, y| g * (T::ONE - y * y)),
-                UnaryOp::Sigmoid => zip::<T>(g, y, &shape, |g, y| g * y * (T::ONE - y)),
-                UnaryOp::Exp => zip::<T>(g, y, &shape, |g, y| g * y),
+                UnaryOp::Tanh => zip::<T>(g, saved, &shape, |g, y| g * (T::ONE - y * y)),
+                UnaryOp::Sigmoid => zip::<T>(g, saved, &shape, |g, y| g * y * (T::ONE - y)),
+                UnaryOp::Exp => zip::<T>(g, saved, &shape, |g, y| g * y),
+                UnaryOp::Relu => zip::<T>(g, saved, &shape, relu_grad),
                 _ => return None,
             };
             Tensor::from_parts(data, shape)
         }))
     }
+}
+
+/// ReLU's first-order rule: `g` times the mask `x > 0` as `derivative`
+/// builds it (1 or 0, so `g·0` keeps its sign and NaN as the composed
+/// product does).
+#[inline(always)]
+fn relu_grad<T: Element>(g: T, x: T) -> T {
+    g * if x > T::ZERO { T::ONE } else { T::ZERO }
 }
 
 /// sign(x) as a constant mask: −1, 0 or 1.
@@ -307,6 +317,17 @@ struct UnaryBackward {
     y: Option<Saved>,
 }
 
+impl UnaryBackward {
+    /// The saved tensor the fused first-order rule reads: the input for
+    /// ReLU, the output for the others that have one.
+    fn fused_operand(&self) -> Option<&Saved> {
+        match self.op {
+            UnaryOp::Relu => self.x.as_ref(),
+            _ => self.y.as_ref(),
+        }
+    }
+}
+
 impl Backward for UnaryBackward {
     fn name(&self) -> &'static str {
         self.op.name()
@@ -317,8 +338,8 @@ impl Backward for UnaryBackward {
         }
         let first_order = ctx.token.is_none();
         if first_order {
-            if let Some(y) = &self.y {
-                if let Some(fused) = self.op.fused_grad(g, y.value()) {
+            if let Some(saved) = self.fused_operand() {
+                if let Some(fused) = self.op.fused_grad(g, saved.value()) {
                     return Ok([Some(fused)].into_iter().collect());
                 }
             }
@@ -332,7 +353,7 @@ impl Backward for UnaryBackward {
     fn backward_owned(&self, ctx: &BackwardCtx<'_>, g: Tensor) -> Result<GradInputs> {
         // The fused first-order rule, written into g's buffer when it is
         // ours alone (same expression as `fused_grad`, no allocation).
-        let (Some(y), None) = (&self.y, &ctx.token) else {
+        let (Some(y), None) = (self.fused_operand(), &ctx.token) else {
             return self.backward(ctx, &g);
         };
         let y = y.value();
@@ -349,6 +370,7 @@ impl Backward for UnaryBackward {
                         UnaryOp::Tanh => pairs.for_each(|(g, &y)| *g *= T::ONE - y * y),
                         UnaryOp::Sigmoid => pairs.for_each(|(g, &y)| *g = *g * y * (T::ONE - y)),
                         UnaryOp::Exp => pairs.for_each(|(g, &y)| *g *= y),
+                        UnaryOp::Relu => pairs.for_each(|(g, &x)| *g = relu_grad(*g, x)),
                         _ => done = false,
                     }
                 })

@@ -227,11 +227,15 @@ impl Optimizer for SGD {
 
 /// One fused pass of the SGD update over a parameter; the comments give the
 /// PyTorch line each expression mirrors.
+///
+/// The settings are tested once, outside the loop: each case is its own
+/// branch-free loop over zipped slices (no bounds checks), which the
+/// compiler vectorises.
 #[inline]
 fn sgd_kernel<T: Element>(
     p: &mut [T],
     g: &[T],
-    mut buf: Option<&mut [T]>,
+    buf: Option<&mut [T]>,
     first: bool,
     cfg: &SgdConfig,
 ) {
@@ -240,26 +244,53 @@ fn sgd_kernel<T: Element>(
     let one_minus_damp = T::from_f64(1.0 - cfg.dampening);
     let neg_lr = T::from_f64(-cfg.lr);
     let (use_wd, nesterov, maximize) = (cfg.weight_decay != 0.0, cfg.nesterov, cfg.maximize);
-    for i in 0..p.len() {
-        // grad = grads[i] if not maximize else -grads[i]
-        let mut d = if maximize { -g[i] } else { g[i] };
+    // grad = grads[i] if not maximize else -grads[i]
+    // grad = grad.add(param, alpha=weight_decay)
+    let direction = |g: T, p: T| {
+        let d = if maximize { -g } else { g };
         if use_wd {
-            // grad = grad.add(param, alpha=weight_decay)
-            d += wd * p[i];
+            d + wd * p
+        } else {
+            d
         }
-        if let Some(b) = buf.as_deref_mut() {
-            // buf = grad.clone() on the first step, else buf.mul_(momentum).add_(grad, alpha=1 - dampening)
-            let nb = if first {
-                d
-            } else {
-                b[i] * momentum + one_minus_damp * d
-            };
-            b[i] = nb;
-            // grad = grad.add(buf, alpha=momentum) if nesterov else buf
-            d = if nesterov { d + momentum * nb } else { nb };
+    };
+    match buf {
+        // The common cases: plain SGD, and heavy-ball momentum after the
+        // first step.
+        None if !use_wd && !maximize => {
+            for (p, &g) in p.iter_mut().zip(g) {
+                *p += neg_lr * g;
+            }
         }
-        // param.add_(grad, alpha=-lr)
-        p[i] += neg_lr * d;
+        Some(b) if !first && !use_wd && !maximize && !nesterov => {
+            for ((p, &g), b) in p.iter_mut().zip(g).zip(b.iter_mut()) {
+                // buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+                *b = *b * momentum + one_minus_damp * g;
+                // param.add_(buf, alpha=-lr)
+                *p += neg_lr * *b;
+            }
+        }
+        None => {
+            for (p, &g) in p.iter_mut().zip(g) {
+                // param.add_(grad, alpha=-lr)
+                *p += neg_lr * direction(g, *p);
+            }
+        }
+        Some(b) => {
+            for ((p, &g), b) in p.iter_mut().zip(g).zip(b.iter_mut()) {
+                let d = direction(g, *p);
+                // buf = grad.clone() on the first step, else buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+                let nb = if first {
+                    d
+                } else {
+                    *b * momentum + one_minus_damp * d
+                };
+                *b = nb;
+                // grad = grad.add(buf, alpha=momentum) if nesterov else buf
+                let d = if nesterov { d + momentum * nb } else { nb };
+                *p += neg_lr * d;
+            }
+        }
     }
 }
 

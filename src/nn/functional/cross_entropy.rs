@@ -182,6 +182,16 @@ impl Spec {
         matches!(&self.targets, Some(t) if t[p].is_none())
     }
 
+    /// `(y, w[y])` when position `p`'s target distribution is `w[y]` at
+    /// class `y` and 0 elsewhere: class ids without label smoothing, not
+    /// ignored. Its loss and gradient then need no `q` vector.
+    fn one_hot(&self, p: usize) -> Option<(usize, f64)> {
+        match &self.targets {
+            Some(targets) if self.eps == 0.0 => targets[p].map(|y| (y, self.w(y))),
+            _ => None,
+        }
+    }
+
     fn w(&self, c: usize) -> f64 {
         self.weight.as_ref().map_or(1.0, |w| w[c])
     }
@@ -241,41 +251,83 @@ impl Spec {
 }
 
 /// Per-position losses, recorded as one op.
+///
+/// The pass that finds each position's log-sum-exp also keeps the
+/// softmax, so that the first-order backward is one pass over it with no
+/// `exp` (the composed `create_graph` path recomputes it from the logits).
 fn forward(x: &Tensor, t: Option<&Tensor>, spec: Rc<Spec>) -> Result<Tensor> {
     let l = &spec.layout;
-    let out = dispatch!(x.dtype(), T => {
+    let (out, probs) = dispatch!(x.dtype(), T => {
         let t_data: Option<Vec<T>> = t.map(|t| t.to_vec::<T>());
-        let data: Vec<T> = x.with_contiguous::<T, _>(|x| {
+        let (losses, probs): (Vec<T>, Vec<T>) = x.with_contiguous::<T, _>(|x| {
+            let mut probs = vec![T::ZERO; x.len()];
             let mut q = vec![T::ZERO; l.classes];
-            (0..l.len())
+            let losses = (0..l.len())
                 .map(|p| {
-                    spec.fill_q(p, t_data.as_deref(), &mut q);
                     let base = l.at(p, 0);
-                    let (m, s) = slice_max_sumexp(x, base, l.inner, l.classes);
+                    let (m, s) = slice_max_sumexp_into(x, base, l.inner, l.classes, &mut probs);
                     let log_s = s.ln();
+                    for c in 0..l.classes {
+                        probs[base + c * l.inner] /= s;
+                    }
+                    let log_p = |c: usize| (x[base + c * l.inner] - m) - log_s;
+                    if let Some((y, w)) = spec.one_hot(p) {
+                        // q is w·onehot(y): the one non-zero term of the sum below.
+                        return -(T::from_f64(w) * log_p(y));
+                    }
+                    spec.fill_q(p, t_data.as_deref(), &mut q);
                     let mut loss = T::ZERO;
                     for (c, &qc) in q.iter().enumerate() {
                         if qc != T::ZERO {
-                            loss -= qc * ((x[base + c * l.inner] - m) - log_s);
+                            loss -= qc * log_p(c);
                         }
                     }
                     loss
                 })
-                .collect()
+                .collect();
+            (losses, probs)
         });
-        Tensor::from_parts(data, l.positions.clone())
+        (
+            Tensor::from_parts(losses, l.positions.clone()),
+            Tensor::from_parts(probs, l.input.clone()),
+        )
     });
     let inputs: Vec<&Tensor> = std::iter::once(x).chain(t).collect();
     record(out, &inputs, |_| CrossEntropyBackward {
         x: Saved::new(x),
         t: t.map(Saved::new),
+        probs,
         spec: spec.clone(),
     })
+}
+
+/// [`slice_max_sumexp`] that also writes each `exp(x − max)` into `out` at
+/// the same positions (the same values, summed in the same order).
+fn slice_max_sumexp_into<T: Element>(
+    x: &[T],
+    base: usize,
+    stride: usize,
+    n: usize,
+    out: &mut [T],
+) -> (T, T) {
+    let mut m = T::NEG_INFINITY;
+    for k in 0..n {
+        m = m.max_nan(x[base + k * stride]);
+    }
+    let mut s = T::ZERO;
+    for k in 0..n {
+        let e = (x[base + k * stride] - m).exp();
+        out[base + k * stride] = e;
+        s += e;
+    }
+    (m, s)
 }
 
 struct CrossEntropyBackward {
     x: Saved,
     t: Option<Saved>,
+    /// softmax(x) along the class dim, computed by the forward (a constant).
+    probs: Tensor,
     spec: Rc<Spec>,
 }
 
@@ -299,26 +351,40 @@ impl CrossEntropyBackward {
             Vec::new()
         };
         let keep = T::from_f64(1.0 - spec.eps);
-        self.x.value().with_contiguous::<T, _>(|x| {
+        self.probs.with_contiguous::<T, _>(|probs| {
             let mut q = vec![T::ZERO; l.classes];
             for (p, &gp) in g.iter().enumerate() {
                 // An ignored position gets exactly 0, even when the mean's
                 // divisor is 0 (all ignored) and g is infinite, as in PyTorch.
-                if spec.is_ignored(p) {
+                if !want_x || spec.is_ignored(p) {
                     continue;
                 }
                 let base = l.at(p, 0);
-                let (m, s) = slice_max_sumexp(x, base, l.inner, l.classes);
-                if want_x {
-                    spec.fill_q(p, t_data.as_deref(), &mut q);
-                    let total: T = q.iter().copied().sum();
-                    for (c, &qc) in q.iter().enumerate() {
-                        let j = base + c * l.inner;
-                        let prob = (x[j] - m).exp() / s;
-                        gx[j] = gp * (total * prob - qc);
+                let at = |c: usize| base + c * l.inner;
+                if let Some((y, w)) = spec.one_hot(p) {
+                    // q = w·onehot(y), so S = w.
+                    let w = T::from_f64(w);
+                    for c in 0..l.classes {
+                        gx[at(c)] = gp * (w * probs[at(c)]);
                     }
+                    gx[at(y)] = gp * (w * probs[at(y)] - w);
+                    continue;
                 }
-                if want_t {
+                spec.fill_q(p, t_data.as_deref(), &mut q);
+                let total: T = q.iter().copied().sum();
+                for (c, &qc) in q.iter().enumerate() {
+                    gx[at(c)] = gp * (total * probs[at(c)] - qc);
+                }
+            }
+        });
+        if want_t {
+            self.x.value().with_contiguous::<T, _>(|x| {
+                for (p, &gp) in g.iter().enumerate() {
+                    if spec.is_ignored(p) {
+                        continue;
+                    }
+                    let base = l.at(p, 0);
+                    let (m, s) = slice_max_sumexp(x, base, l.inner, l.classes);
                     let log_s = s.ln();
                     for c in 0..l.classes {
                         let j = base + c * l.inner;
@@ -326,8 +392,8 @@ impl CrossEntropyBackward {
                         gt[j] = -(gp * keep * w * ((x[j] - m) - log_s));
                     }
                 }
-            }
-        });
+            });
+        }
         (gx, gt)
     }
 
