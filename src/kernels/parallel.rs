@@ -5,14 +5,35 @@
 //! same bounds-checked [`gemm`] as the single-threaded path, so every
 //! element is computed exactly as it would be on one thread.
 //!
-//! Threads are started per call with `std::thread::scope` (no pool, no
-//! dependency). Starting one costs some tens of microseconds, so only
-//! products of at least [`PARALLEL_MIN_WORK`] multiply-adds are split, and
-//! never into blocks of fewer than [`MIN_ROWS_PER_THREAD`] rows: small work
-//! always stays on the calling thread, so it is never slower with more
-//! threads (see docs/benchmarks.md, W4 and "Threads").
+//! The calling thread computes the first block and a persistent rayon pool
+//! (one worker fewer than the CPUs) the others. Measured against starting
+//! threads per call with `std::thread::scope`, interleaved, 3 runs each:
+//! W4 n = 256 on 2 threads 253 → 190 µs, W2 batch 512 3.64 → 3.42 ms (the
+//! scope version paid ~40 µs per thread start). Handing work to a worker
+//! still costs some microseconds, so only products of at least
+//! [`PARALLEL_MIN_WORK`] multiply-adds are split, and never into blocks of
+//! fewer than [`MIN_ROWS_PER_THREAD`] rows: small work always stays on the
+//! calling thread, so it is never slower with more threads (see
+//! docs/benchmarks.md, W4 and "Threads").
+
+use std::sync::OnceLock;
 
 use super::gemm::{gemm, GemmElement, MatMut, MatRef};
+
+/// Worker threads that help the calling thread: one fewer than the CPUs, so
+/// caller plus helpers fill the machine without oversubscribing it. Started
+/// once, on the first split product, and kept (rayon parks idle workers).
+fn helpers() -> &'static rayon::ThreadPool {
+    static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(cpus.saturating_sub(1).max(1))
+            .thread_name(|i| format!("tapegrad-gemm-{i}"))
+            .build()
+            .expect("tapegrad: could not start the matmul worker threads")
+    })
+}
 
 /// Products below this many multiply-adds (`m·k·n` = 256³) run on the
 /// calling thread. At 2²² (≈160³) the batch-64 MLP step of
@@ -66,14 +87,27 @@ pub(crate) fn gemm_rows<T: GemmElement + Send + Sync>(
         whole(m, 0, c);
         return;
     }
+    split_rows(threads, m, n, c, &whole);
+}
+
+/// Row blocks of `C` are disjoint slices: each worker writes its own. Every
+/// worker packs all of `B`, so this suits tall products.
+fn split_rows<T: GemmElement + Send + Sync>(
+    threads: usize,
+    m: usize,
+    n: usize,
+    c: &mut [T],
+    whole: &(dyn Fn(usize, usize, &mut [T]) + Sync),
+) {
     let rows_per = m.div_ceil(threads);
-    std::thread::scope(|scope| {
+    helpers().in_place_scope(|scope| {
         let mut blocks = c.chunks_mut(rows_per * n).enumerate();
-        // The calling thread takes the first block itself.
+        // The calling thread takes the first block itself; the pool's
+        // workers take the others.
         let first = blocks.next();
         for (i, block) in blocks {
             let rows = block.len() / n;
-            scope.spawn(move || whole(rows, i * rows_per, block));
+            scope.spawn(move |_| whole(rows, i * rows_per, block));
         }
         if let Some((_, block)) = first {
             whole(block.len() / n, 0, block);
