@@ -17,7 +17,7 @@
 mod support;
 
 use support::fit::{self, Loss, LOGISTIC};
-use support::{epoch_line, Args, Notebook, Progress};
+use support::{Args, Notebook};
 use tapegrad::nn::functional as F;
 use tapegrad::nn::Module;
 use tapegrad::{Result, Tensor};
@@ -178,19 +178,13 @@ fn main() -> Result<()> {
         args.lr
     ));
     let mut optimizer = case.optimizer(&*model, args.lr)?;
-    let mut bar = Progress::new("training", args.epochs, &args);
     let history = fit::train(
         &*model,
         &data.train,
         Loss::BceOfSigmoid,
         &mut optimizer,
         args.epochs,
-        |e, l, a| {
-            if !args.quiet {
-                bar.line(&epoch_line(e, l, Some(a)));
-            }
-            bar.tick();
-        },
+        support::epoch_logger("training", &args),
     )?;
     let n = history.loss.len();
     nb.say(&format!(

@@ -19,7 +19,7 @@
 mod support;
 
 use support::fit::{self, MLP_DIGITS, SOFTMAX_DIGITS};
-use support::{epoch_line, Args, Notebook, Progress};
+use support::{Args, Notebook};
 use tapegrad::data::predicted_classes;
 use tapegrad::nn::functional as F;
 use tapegrad::nn::Module;
@@ -96,19 +96,13 @@ fn main() -> Result<()> {
         args.epochs, args.lr, case.momentum
     ));
     let mut optimizer = case.optimizer(&*model, args.lr)?;
-    let mut bar = Progress::new("mlp", args.epochs, &args);
     let history = fit::train(
         &*model,
         &data.train,
         case.loss,
         &mut optimizer,
         args.epochs,
-        |e, l, a| {
-            if !args.quiet {
-                bar.line(&epoch_line(e, l, Some(a)));
-            }
-            bar.tick();
-        },
+        support::epoch_logger("mlp", &args),
     )?;
     let n = history.loss.len();
     let mlp_acc = fit::evaluate(&*model, &data.test, case.loss)?;

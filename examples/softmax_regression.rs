@@ -16,7 +16,7 @@
 mod support;
 
 use support::fit::{self, Case, History, SOFTMAX_DIGITS, SOFTMAX_IRIS};
-use support::{epoch_line, Args, Notebook, Progress};
+use support::{Args, Notebook};
 use tapegrad::data::{confusion_matrix, ConfusionMatrix};
 use tapegrad::nn::functional as F;
 use tapegrad::{Result, Tensor};
@@ -232,19 +232,13 @@ fn main() -> Result<()> {
 fn train_case(case: &Case, data: &fit::Split, args: &Args) -> Result<(History, f64, Tensor)> {
     let model = case.model(args.seed)?;
     let mut optimizer = case.optimizer(&*model, args.lr)?;
-    let mut bar = Progress::new(case.dataset, args.epochs, args);
     let history = fit::train(
         &*model,
         &data.train,
         case.loss,
         &mut optimizer,
         args.epochs,
-        |e, l, a| {
-            if !args.quiet {
-                bar.line(&epoch_line(e, l, Some(a)));
-            }
-            bar.tick();
-        },
+        support::epoch_logger(case.dataset, args),
     )?;
     let logits = fit::logits(&*model, data.test.features())?;
     let acc = fit::evaluate(&*model, &data.test, case.loss)?;

@@ -270,6 +270,19 @@ impl Progress {
     }
 }
 
+/// The per-epoch callback of a training loop: prints the
+/// `epoch=<n> loss=<value> acc=<value>` line (unless quiet) above a progress
+/// bar labelled `label`.
+pub fn epoch_logger<'a>(label: &str, args: &'a Args) -> impl FnMut(usize, f64, f64) + 'a {
+    let mut bar = Progress::new(label, args.epochs, args);
+    move |epoch, loss, acc| {
+        if !args.quiet {
+            bar.line(&epoch_line(epoch, loss, Some(acc)));
+        }
+        bar.tick();
+    }
+}
+
 /// A line chart of `values` in the terminal, `height` rows tall.
 pub fn ascii_chart(title: &str, values: &[f64], width: usize, height: usize) -> String {
     let mut out = format!("{title}\n");
