@@ -53,9 +53,20 @@ impl Shape {
 
     /// Row-major strides of a contiguous tensor of this shape.
     pub(crate) fn contiguous_strides(&self) -> Dims {
-        let mut strides = Dims::from_elem(0, self.0.len());
+        let dims = self.dims();
         let mut acc = 1;
-        for (stride, &size) in strides.iter_mut().zip(self.0.iter()).rev() {
+        if dims.len() <= 4 {
+            // Every op output computes this: fill the inline buffer directly
+            // rather than going through SmallVec's generic constructors.
+            let mut buf = [0usize; 4];
+            for (stride, &size) in buf[..dims.len()].iter_mut().zip(dims).rev() {
+                *stride = acc;
+                acc *= size;
+            }
+            return Dims::from_buf_and_len(buf, dims.len());
+        }
+        let mut strides = Dims::from_elem(0, dims.len());
+        for (stride, &size) in strides.iter_mut().zip(dims).rev() {
             *stride = acc;
             acc *= size;
         }
