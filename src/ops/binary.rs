@@ -137,12 +137,10 @@ impl Backward for AddBackward {
         "Add"
     }
     fn backward(&self, ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
-        Ok([
+        Ok(smallvec::smallvec![
             reduce_to(ctx, 0, Ok(g.clone()), &self.shapes[0])?,
             reduce_to(ctx, 1, Ok(g.clone()), &self.shapes[1])?,
-        ]
-        .into_iter()
-        .collect())
+        ])
     }
 
     fn backward_owned(&self, ctx: &BackwardCtx<'_>, g: Tensor) -> Result<GradInputs> {
@@ -170,12 +168,10 @@ impl Backward for SubBackward {
         "Sub"
     }
     fn backward(&self, ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
-        Ok([
+        Ok(smallvec::smallvec![
             reduce_to(ctx, 0, Ok(g.clone()), &self.shapes[0])?,
             reduce_to(ctx, 1, g.try_neg(), &self.shapes[1])?,
-        ]
-        .into_iter()
-        .collect())
+        ])
     }
 }
 
@@ -201,7 +197,7 @@ impl Backward for MulBackward {
         } else {
             None
         };
-        Ok([ga, gb].into_iter().collect())
+        Ok(smallvec::smallvec![ga, gb])
     }
 }
 
@@ -229,7 +225,7 @@ impl Backward for DivBackward {
         } else {
             None
         };
-        Ok([ga, gb].into_iter().collect())
+        Ok(smallvec::smallvec![ga, gb])
     }
 }
 
@@ -267,7 +263,7 @@ impl Backward for PowBackward {
         } else {
             None
         };
-        Ok([ga, gb].into_iter().collect())
+        Ok(smallvec::smallvec![ga, gb])
     }
 }
 
@@ -308,6 +304,6 @@ impl Backward for ExtremumBackward {
         } else {
             None
         };
-        Ok([ga, gb].into_iter().collect())
+        Ok(smallvec::smallvec![ga, gb])
     }
 }

@@ -65,8 +65,6 @@ impl Backward for ExpandBackward {
         "Expand"
     }
     fn backward(&self, _ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
-        Ok([Some(g.try_sum_to(&self.input_shape)?)]
-            .into_iter()
-            .collect())
+        Ok(smallvec::smallvec![Some(g.try_sum_to(&self.input_shape)?)])
     }
 }

@@ -138,6 +138,6 @@ impl Backward for WhereBackward {
         } else {
             None
         };
-        Ok([gx, gy].into_iter().collect())
+        Ok(smallvec::smallvec![gx, gy])
     }
 }

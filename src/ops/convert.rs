@@ -44,6 +44,6 @@ impl Backward for ToDTypeBackward {
         "ToDType"
     }
     fn backward(&self, _ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
-        Ok([Some(g.try_to_dtype(self.from)?)].into_iter().collect())
+        Ok(smallvec::smallvec![Some(g.try_to_dtype(self.from)?)])
     }
 }

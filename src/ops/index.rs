@@ -371,7 +371,7 @@ impl Backward for IndexSelectBackward {
     fn backward(&self, _ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
         let zeros = Tensor::full_dtype(&self.input_shape, 0.0, g.dtype());
         let grad = zeros.index_add_valid(self.dim, self.idx.clone(), g)?;
-        Ok([Some(grad)].into_iter().collect())
+        Ok(smallvec::smallvec![Some(grad)])
     }
 }
 
@@ -391,7 +391,7 @@ impl Backward for IndexAddBackward {
         } else {
             None
         };
-        Ok([to_self, to_source].into_iter().collect())
+        Ok(smallvec::smallvec![to_self, to_source])
     }
 }
 
@@ -408,7 +408,7 @@ impl Backward for GatherBackward {
     fn backward(&self, _ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
         let zeros = Tensor::full_dtype(&self.input_shape, 0.0, g.dtype());
         let grad = zeros.scatter_add_valid(self.dim, self.idx.clone(), g)?;
-        Ok([Some(grad)].into_iter().collect())
+        Ok(smallvec::smallvec![Some(grad)])
     }
 }
 
@@ -444,7 +444,7 @@ impl Backward for ScatterAddBackward {
         } else {
             None
         };
-        Ok([to_self, to_src].into_iter().collect())
+        Ok(smallvec::smallvec![to_self, to_src])
     }
 }
 

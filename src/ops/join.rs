@@ -394,7 +394,7 @@ impl Backward for NarrowBackward {
     }
     fn backward(&self, _ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
         let g = g.try_pad_dim(self.dim as isize, self.before, self.after)?;
-        Ok([Some(g)].into_iter().collect())
+        Ok(smallvec::smallvec![Some(g)])
     }
 }
 
@@ -410,7 +410,7 @@ impl Backward for PadDimBackward {
     }
     fn backward(&self, _ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
         let g = g.try_narrow(self.dim as isize, self.start as isize, self.length)?;
-        Ok([Some(g)].into_iter().collect())
+        Ok(smallvec::smallvec![Some(g)])
     }
 }
 

@@ -351,7 +351,7 @@ impl Backward for MatmulBackward {
         } else {
             None
         };
-        Ok([ga, gb].into_iter().collect())
+        Ok(smallvec::smallvec![ga, gb])
     }
 }
 
@@ -386,7 +386,7 @@ impl MatmulBackward {
         };
         let ga = if ctx.needs_grad(0) { Some(ga()?) } else { None };
         let gb = if ctx.needs_grad(1) { Some(gb()?) } else { None };
-        Ok([ga, gb].into_iter().collect())
+        Ok(smallvec::smallvec![ga, gb])
     }
 
     /// The products of `backward_unbatched` for a first-order backward,
@@ -442,6 +442,6 @@ impl MatmulBackward {
             _ if transposed(b) => swapped(a, g, row(a).t(), row(g), b.dims()),
             _ => product(a, g, row(a).t(), row(g), b.dims()),
         });
-        [ga, gb].into_iter().collect()
+        smallvec::smallvec![ga, gb]
     }
 }

@@ -378,7 +378,7 @@ impl Backward for ExtremumBackward {
             Tensor::from_parts(w, x.shape().clone())
         });
         let g = g.try_reshape(self.kept.dims())?;
-        Ok([Some(g.try_mul(&weights)?)].into_iter().collect())
+        Ok(smallvec::smallvec![Some(g.try_mul(&weights)?)])
     }
 }
 
@@ -404,12 +404,12 @@ impl Backward for LogsumexpBackward {
                 zip3::<T>(x, &out, &g, x.shape(), |x, o, g| g * (x - o).exp()),
                 x.shape().clone(),
             ));
-            return Ok([Some(grad)].into_iter().collect());
+            return Ok(smallvec::smallvec![Some(grad)]);
         }
         let x = ctx.input(0, &self.x);
         let out = ctx.output(&self.out).try_reshape(self.kept.dims())?;
         let softmax = x.try_sub(&out)?.try_exp()?;
         let g = g.try_reshape(self.kept.dims())?;
-        Ok([Some(g.try_mul(&softmax)?)].into_iter().collect())
+        Ok(smallvec::smallvec![Some(g.try_mul(&softmax)?)])
     }
 }

@@ -179,7 +179,7 @@ impl Backward for ScalarBackward {
             ScalarOp::Pow(2.0) => g.try_mul(&saved_x().try_mul_scalar(2.0)?)?,
             ScalarOp::Pow(p) => g.try_mul(&saved_x().try_powf(p - 1.0)?.try_mul_scalar(p)?)?,
         };
-        Ok([Some(gx)].into_iter().collect())
+        Ok(smallvec::smallvec![Some(gx)])
     }
 
     fn backward_owned(&self, ctx: &BackwardCtx<'_>, g: Tensor) -> Result<GradInputs> {
@@ -205,6 +205,6 @@ impl Backward for ScalarBackward {
             }
             _ => unreachable!("checked above"),
         }));
-        Ok([Some(g)].into_iter().collect())
+        Ok(smallvec::smallvec![Some(g)])
     }
 }

@@ -164,8 +164,8 @@ impl Backward for SumBackward {
     // Every input element contributed once: broadcast the gradient back.
     fn backward(&self, _ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
         let g = g.try_reshape(self.kept.dims())?;
-        Ok([Some(g.try_expand(self.input_shape.dims())?)]
-            .into_iter()
-            .collect())
+        Ok(smallvec::smallvec![Some(
+            g.try_expand(self.input_shape.dims())?
+        )])
     }
 }

@@ -334,20 +334,20 @@ impl Backward for UnaryBackward {
     }
     fn backward(&self, ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
         if self.op == UnaryOp::Neg {
-            return Ok([Some(g.try_neg()?)].into_iter().collect());
+            return Ok(smallvec::smallvec![Some(g.try_neg()?)]);
         }
         let first_order = ctx.token.is_none();
         if first_order {
             if let Some(saved) = self.fused_operand() {
                 if let Some(fused) = self.op.fused_grad(g, saved.value()) {
-                    return Ok([Some(fused)].into_iter().collect());
+                    return Ok(smallvec::smallvec![Some(fused)]);
                 }
             }
         }
         let x = self.x.as_ref().map(|s| ctx.input(0, s));
         let y = self.y.as_ref().map(|s| ctx.output(s));
         let d = self.op.derivative(x.as_ref(), y.as_ref())?;
-        Ok([Some(g.try_mul(&d)?)].into_iter().collect())
+        Ok(smallvec::smallvec![Some(g.try_mul(&d)?)])
     }
 
     fn backward_owned(&self, ctx: &BackwardCtx<'_>, g: Tensor) -> Result<GradInputs> {
@@ -378,7 +378,7 @@ impl Backward for UnaryBackward {
             done
         });
         if done {
-            Ok([Some(g)].into_iter().collect())
+            Ok(smallvec::smallvec![Some(g)])
         } else {
             self.backward(ctx, &g)
         }

@@ -303,9 +303,7 @@ impl Backward for ReshapeBackward {
         self.name
     }
     fn backward(&self, _ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
-        Ok([Some(g.try_reshape(&self.input_shape)?)]
-            .into_iter()
-            .collect())
+        Ok(smallvec::smallvec![Some(g.try_reshape(&self.input_shape)?)])
     }
 }
 
@@ -319,9 +317,9 @@ impl Backward for TransposeBackward {
         "Transpose"
     }
     fn backward(&self, _ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
-        Ok([Some(g.try_transpose(self.a as isize, self.b as isize)?)]
-            .into_iter()
-            .collect())
+        Ok(smallvec::smallvec![Some(
+            g.try_transpose(self.a as isize, self.b as isize)?
+        )])
     }
 }
 
@@ -335,6 +333,6 @@ impl Backward for PermuteBackward {
     }
     fn backward(&self, _ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
         let dims: Vec<isize> = self.inverse.iter().map(|&d| d as isize).collect();
-        Ok([Some(g.try_permute(&dims)?)].into_iter().collect())
+        Ok(smallvec::smallvec![Some(g.try_permute(&dims)?)])
     }
 }

@@ -241,7 +241,7 @@ impl Backward for BceBackward {
                     gy.map(|d| Tensor::from_parts(d, shape.clone())),
                 )
             });
-            return Ok([gp, gy].into_iter().collect());
+            return Ok(smallvec::smallvec![gp, gy]);
         }
         let p = ctx.input(0, &self.p);
         let y = ctx.input(1, &self.y);
@@ -260,7 +260,7 @@ impl Backward for BceBackward {
         } else {
             None
         };
-        Ok([gp, gy].into_iter().collect())
+        Ok(smallvec::smallvec![gp, gy])
     }
 }
 
@@ -381,7 +381,7 @@ impl Backward for BceWithLogitsBackward {
                     gy.map(|d| Tensor::from_parts(d, shape.clone())),
                 )
             });
-            return Ok([gx, gy].into_iter().collect());
+            return Ok(smallvec::smallvec![gx, gy]);
         }
         let x = ctx.input(0, &self.x);
         let y = ctx.input(1, &self.y);
@@ -416,6 +416,6 @@ impl Backward for BceWithLogitsBackward {
         } else {
             None
         };
-        Ok([gx, gy].into_iter().collect())
+        Ok(smallvec::smallvec![gx, gy])
     }
 }

@@ -234,7 +234,7 @@ impl Backward for PickBackward {
         "PickClass"
     }
     fn backward(&self, _ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
-        Ok([Some(place(g, &self.0)?)].into_iter().collect())
+        Ok(smallvec::smallvec![Some(place(g, &self.0)?)])
     }
 }
 
@@ -245,7 +245,7 @@ impl Backward for PlaceBackward {
         "PlaceClass"
     }
     fn backward(&self, _ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
-        Ok([Some(pick(g, &self.0)?)].into_iter().collect())
+        Ok(smallvec::smallvec![Some(pick(g, &self.0)?)])
     }
 }
 

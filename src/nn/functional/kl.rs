@@ -174,7 +174,7 @@ impl Backward for KlDivBackward {
                     gt.map(|d| Tensor::from_parts(d, shape.clone())),
                 )
             });
-            return Ok([gx, gt].into_iter().collect());
+            return Ok(smallvec::smallvec![gx, gt]);
         }
         let x = ctx.input(0, &self.x);
         let t = ctx.input(1, &self.t);
@@ -215,7 +215,7 @@ impl Backward for KlDivBackward {
         } else {
             None
         };
-        Ok([gx, gt].into_iter().collect())
+        Ok(smallvec::smallvec![gx, gt])
     }
 }
 

@@ -178,7 +178,7 @@ impl Backward for SoftmaxBackward {
         if ctx.token.is_none() {
             let shape = g.shape().clone();
             let gx = dispatch!(g.dtype(), T => Tensor::from_parts(self.fused::<T>(g), shape));
-            return Ok([Some(gx)].into_iter().collect());
+            return Ok(smallvec::smallvec![Some(gx)]);
         }
         let y = ctx.output(&self.y);
         let dim = [self.dim as isize];
@@ -188,7 +188,7 @@ impl Backward for SoftmaxBackward {
             let gy = g.try_mul(&y)?;
             gy.try_sub(&y.try_mul(&gy.try_sum_dims(&dim, true)?)?)?
         };
-        Ok([Some(gx)].into_iter().collect())
+        Ok(smallvec::smallvec![Some(gx)])
     }
 }
 
