@@ -1,8 +1,10 @@
-//! Splitting one large GEMM across threads, by blocks of rows of `C`.
+//! Splitting one large GEMM across threads, by blocks of rows of `C` (tall
+//! products) or of columns (short, wide ones).
 //!
-//! Safe code only: each thread gets a disjoint `&mut` block of the output's
-//! rows (`chunks_mut`) and shared `&` views of `A` and `B`, and calls the
-//! same bounds-checked [`gemm`] as the single-threaded path, so every
+//! Safe code only: each thread writes a disjoint `&mut` block (rows of `C`
+//! from `chunks_mut`, or a buffer of its own for a block of columns, copied
+//! into `C` afterwards), reads shared `&` views of `A` and `B`, and calls
+//! the same bounds-checked [`gemm`] as the single-threaded path, so every
 //! element is computed exactly as it would be on one thread.
 //!
 //! The calling thread computes the first block and a persistent rayon pool
@@ -35,16 +37,16 @@ fn helpers() -> &'static rayon::ThreadPool {
     })
 }
 
-/// Products below this many multiply-adds (`m·k·n` = 256³) run on the
-/// calling thread. At 2²² (≈160³) the batch-64 MLP step of
-/// docs/benchmarks.md (W2, 64×784×256 products, ~300 µs each) measured
-/// slower with 2 threads than with 1 (948 vs 822 µs), although each product
-/// alone was faster split: a thread started per call does not pay at that
-/// size. From 2²⁴ (the batch-512 step, 256³ in W4) splitting pays.
-pub(crate) const PARALLEL_MIN_WORK: usize = 1 << 24;
+/// Products below this many multiply-adds run on the calling thread. The
+/// batch-64 MLP step of docs/benchmarks.md (W2) has two 64×784×256 products
+/// (12.8 M) and several of 2.1 M: splitting the two large ones (the first
+/// by columns) took it from 806 to 690 µs on 2 threads (interleaved, 3 runs
+/// each), while a threshold of 2²¹ or 2²², which also splits the 2.1 M
+/// products, made it slower than one thread (1.03–1.09 ms vs 0.81 ms).
+pub(crate) const PARALLEL_MIN_WORK: usize = 1 << 23;
 
-/// Blocks of fewer rows than this are not worth a thread (the GEMM kernel
-/// works on 16-row panels).
+/// Blocks of fewer rows (or columns) than this are not worth a thread (the
+/// GEMM kernel works on 16-wide panels).
 pub(crate) const MIN_ROWS_PER_THREAD: usize = 32;
 
 /// How many threads a `m × k × n` product should use, given the limit
@@ -55,13 +57,13 @@ pub(crate) fn threads_for(m: usize, k: usize, n: usize) -> usize {
         return 1;
     }
     crate::threads::get_num_threads()
-        .min(m / MIN_ROWS_PER_THREAD)
+        .min(m.max(n) / MIN_ROWS_PER_THREAD)
         .max(1)
 }
 
 /// `C ← A·B` (α = 1, β = 0) with `C` a row-major `m × n` slice (row stride
 /// `n`, column stride 1), split into `threads` blocks of rows.
-pub(crate) fn gemm_rows<T: GemmElement + Send + Sync>(
+pub(crate) fn gemm_split<T: GemmElement + Send + Sync>(
     threads: usize,
     m: usize,
     k: usize,
@@ -87,7 +89,13 @@ pub(crate) fn gemm_rows<T: GemmElement + Send + Sync>(
         whole(m, 0, c);
         return;
     }
-    split_rows(threads, m, n, c, &whole);
+    // Each worker packs the whole of the operand it does not split, so split
+    // along the longer side of C.
+    if m >= n {
+        split_rows(threads, m, n, c, &whole);
+    } else {
+        split_cols(threads, m, k, n, a, b, c);
+    }
 }
 
 /// Row blocks of `C` are disjoint slices: each worker writes its own. Every
@@ -115,13 +123,68 @@ fn split_rows<T: GemmElement + Send + Sync>(
     });
 }
 
+/// Column blocks: each worker packs only its share of `B` (and all of the
+/// short `A`) and computes into a buffer of its own; the blocks are then
+/// copied into `C`'s rows.
+fn split_cols<T: GemmElement + Send + Sync>(
+    threads: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    c: &mut [T],
+) {
+    let cols_per = n.div_ceil(threads);
+    let blocks: Vec<(usize, usize)> = (0..n)
+        .step_by(cols_per)
+        .map(|j0| (j0, cols_per.min(n - j0)))
+        .collect();
+    let mut buffers: Vec<Vec<T>> = blocks.iter().map(|&(_, w)| vec![T::ZERO; m * w]).collect();
+    let product = |(j0, w): (usize, usize), out: &mut [T]| {
+        let b_block = MatRef {
+            offset: b.offset + j0 * b.col_stride,
+            ..b
+        };
+        let c_block = MatMut {
+            data: out,
+            offset: 0,
+            row_stride: w,
+            col_stride: 1,
+        };
+        gemm(m, k, w, T::ONE, a, b_block, T::ZERO, c_block);
+    };
+    let product = &product;
+    helpers().in_place_scope(|scope| {
+        let mut jobs = blocks.iter().zip(buffers.iter_mut());
+        let first = jobs.next();
+        for (&block, out) in jobs {
+            scope.spawn(move |_| product(block, out));
+        }
+        if let Some((&block, out)) = first {
+            product(block, out);
+        }
+    });
+    for (&(j0, w), out) in blocks.iter().zip(&buffers) {
+        for (row, src) in c.chunks_mut(n).zip(out.chunks(w)) {
+            row[j0..j0 + w].copy_from_slice(src);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn split_product_equals_the_single_threaded_one_bit_for_bit() {
-        let (m, k, n) = (70, 33, 45);
+        // Tall (split by rows) and wide (split by columns).
+        for (m, k, n) in [(70, 33, 45), (40, 21, 100)] {
+            check_split(m, k, n);
+        }
+    }
+
+    fn check_split(m: usize, k: usize, n: usize) {
         let a: Vec<f32> = (0..m * k)
             .map(|v| ((v * 7 % 13) as f32) * 0.25 - 1.0)
             .collect();
@@ -141,10 +204,10 @@ mod tests {
             col_stride: 1,
         };
         let mut one = vec![f32::NAN; m * n];
-        gemm_rows(1, m, k, n, am, bm, &mut one);
+        gemm_split(1, m, k, n, am, bm, &mut one);
         for threads in [2, 3, 4, 70, 100] {
             let mut many = vec![f32::NAN; m * n];
-            gemm_rows(threads, m, k, n, am, bm, &mut many);
+            gemm_split(threads, m, k, n, am, bm, &mut many);
             assert_eq!(
                 one.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                 many.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
@@ -157,9 +220,14 @@ mod tests {
     fn small_work_stays_on_one_thread() {
         assert_eq!(threads_for(64, 64, 64), 1);
         assert_eq!(threads_for(1000, 1000, 1), 1);
-        // W2's batch-64 first layer stays on one thread.
-        assert_eq!(threads_for(64, 784, 256), 1);
-        // Few rows: not split whatever the work.
-        assert_eq!(threads_for(16, 100_000, 100_000), 1);
+        // W2's batch-64 hidden layers (2.1 M multiply-adds) stay on one thread.
+        assert_eq!(threads_for(64, 256, 128), 1);
+        // Both sides of C short: not split whatever the work.
+        assert_eq!(threads_for(16, 100_000, 16), 1);
+        // A short, wide product splits (by columns).
+        assert_eq!(
+            threads_for(16, 100_000, 100_000).min(2),
+            2.min(crate::get_num_threads())
+        );
     }
 }

@@ -228,7 +228,7 @@ fn single_product(
                     return small_product(m, k, n, lhs_mat, rhs_mat);
                 }
                 let mut out = vec![T::ZERO; numel];
-                parallel::gemm_rows::<T>(threads, m, k, n, lhs_mat, rhs_mat, &mut out);
+                parallel::gemm_split::<T>(threads, m, k, n, lhs_mat, rhs_mat, &mut out);
                 out
             })
         });
