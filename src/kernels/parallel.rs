@@ -62,7 +62,7 @@ pub(crate) fn threads_for(m: usize, k: usize, n: usize) -> usize {
 }
 
 /// `C ← A·B` (α = 1, β = 0) with `C` a row-major `m × n` slice (row stride
-/// `n`, column stride 1), split into `threads` blocks of rows.
+/// `n`, column stride 1), split into `threads` blocks of rows or columns.
 pub(crate) fn gemm_split<T: GemmElement + Send + Sync>(
     threads: usize,
     m: usize,
@@ -108,17 +108,24 @@ fn split_rows<T: GemmElement + Send + Sync>(
     whole: &(dyn Fn(usize, usize, &mut [T]) + Sync),
 ) {
     let rows_per = m.div_ceil(threads);
+    run_blocks(c.chunks_mut(rows_per * n).enumerate(), &|(i, block): (
+        usize,
+        &mut [T],
+    )| {
+        whole(block.len() / n, i * rows_per, block)
+    });
+}
+
+/// Runs `work` on every job: the calling thread takes the first job itself,
+/// the pool's workers the others; returns when all are done.
+fn run_blocks<J: Send>(mut jobs: impl Iterator<Item = J>, work: &(dyn Fn(J) + Sync)) {
     helpers().in_place_scope(|scope| {
-        let mut blocks = c.chunks_mut(rows_per * n).enumerate();
-        // The calling thread takes the first block itself; the pool's
-        // workers take the others.
-        let first = blocks.next();
-        for (i, block) in blocks {
-            let rows = block.len() / n;
-            scope.spawn(move |_| whole(rows, i * rows_per, block));
+        let first = jobs.next();
+        for job in jobs {
+            scope.spawn(move |_| work(job));
         }
-        if let Some((_, block)) = first {
-            whole(block.len() / n, 0, block);
+        if let Some(job) = first {
+            work(job);
         }
     });
 }
@@ -154,16 +161,11 @@ fn split_cols<T: GemmElement + Send + Sync>(
         };
         gemm(m, k, w, T::ONE, a, b_block, T::ZERO, c_block);
     };
-    let product = &product;
-    helpers().in_place_scope(|scope| {
-        let mut jobs = blocks.iter().zip(buffers.iter_mut());
-        let first = jobs.next();
-        for (&block, out) in jobs {
-            scope.spawn(move |_| product(block, out));
-        }
-        if let Some((&block, out)) = first {
-            product(block, out);
-        }
+    run_blocks(blocks.iter().copied().zip(buffers.iter_mut()), &|(
+        block,
+        out,
+    )| {
+        product(block, out)
     });
     for (&(j0, w), out) in blocks.iter().zip(&buffers) {
         for (row, src) in c.chunks_mut(n).zip(out.chunks(w)) {
