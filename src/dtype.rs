@@ -105,6 +105,7 @@ pub trait Element:
 }
 
 pub(crate) mod private {
+    use crate::tensor::cache::{self, Cache};
     use crate::tensor::storage::Buffer;
 
     /// Seals [`Element`](super::Element) and gives kernels typed access to
@@ -116,11 +117,38 @@ pub(crate) mod private {
         fn slice_mut(buffer: &mut Buffer) -> Option<&mut [Self]>;
         /// Wraps a vector of this type as a buffer.
         fn wrap(data: Vec<Self>) -> Buffer;
+        /// The softmax of each row of a row-major `[rows, classes]` matrix,
+        /// with each row's max and log-sum (see
+        /// `kernels::vector_math::softmax_rows_with`); the `f32` build picks
+        /// an AVX2 kernel at run time.
+        fn softmax_rows(
+            x: &[Self],
+            classes: usize,
+            probs: &mut [Self],
+            maxes: &mut [Self],
+            log_sums: &mut [Self],
+        );
+        /// The buffer cache's list for this type.
+        fn cache_list(cache: &mut Cache) -> &mut Vec<Vec<Self>>;
     }
 
     macro_rules! sealed {
-        ($t:ident, $variant:ident) => {
+        ($t:ident, $variant:ident, $cache_list:path, $softmax_rows:expr) => {
             impl Sealed for $t {
+                #[inline]
+                fn cache_list(cache: &mut Cache) -> &mut Vec<Vec<Self>> {
+                    $cache_list(cache)
+                }
+                #[inline]
+                fn softmax_rows(
+                    x: &[Self],
+                    classes: usize,
+                    probs: &mut [Self],
+                    maxes: &mut [Self],
+                    log_sums: &mut [Self],
+                ) {
+                    $softmax_rows(x, classes, probs, maxes, log_sums)
+                }
                 #[inline]
                 fn slice(buffer: &Buffer) -> Option<&[Self]> {
                     match buffer {
@@ -142,8 +170,27 @@ pub(crate) mod private {
             }
         };
     }
-    sealed!(f32, F32);
-    sealed!(f64, F64);
+    sealed!(
+        f32,
+        F32,
+        cache::list_f32,
+        crate::kernels::simd::softmax_rows
+    );
+    sealed!(
+        f64,
+        F64,
+        cache::list_f64,
+        |x, classes, probs, maxes, log_sums| {
+            crate::kernels::vector_math::softmax_rows_with(
+                x,
+                classes,
+                probs,
+                maxes,
+                log_sums,
+                f64::exp,
+            )
+        }
+    );
 }
 
 /// Runs `$body` with `$T` bound to the Rust type of a runtime [`DType`].

@@ -60,6 +60,7 @@ pub use dtype::{DType, Element};
 pub use error::{Error, Result};
 pub use ops::view::ShapeArg;
 pub use shape::Shape;
+pub use tensor::cache::empty_cache;
 pub use tensor::create::seeded_rng;
 pub use tensor::{Tensor, TensorData};
 pub use threads::{get_num_threads, set_num_threads};

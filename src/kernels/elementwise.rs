@@ -6,6 +6,7 @@
 
 use crate::dtype::Element;
 use crate::shape::{Dims, Shape};
+use crate::tensor::cache;
 use crate::tensor::layout::Layout;
 use crate::tensor::Tensor;
 
@@ -14,7 +15,11 @@ use super::strided::for_each_offsets;
 /// `f` applied to every element, in row-major order.
 #[inline]
 pub(crate) fn map<T: Element>(x: &Tensor, f: impl Fn(T) -> T) -> Vec<T> {
-    x.with_contiguous::<T, _>(|d| d.iter().map(|&v| f(v)).collect())
+    x.with_contiguous::<T, _>(|d| {
+        let mut out = cache::with_capacity(d.len());
+        out.extend(d.iter().map(|&v| f(v)));
+        out
+    })
 }
 
 /// Strides that read `layout` as if broadcast to `out` (stride 0 along
@@ -44,7 +49,11 @@ pub(crate) fn zip<T: Element>(
     let same_shape = a.shape() == out && b.shape() == out;
     if same_shape && a.is_contiguous() && b.is_contiguous() {
         return a.with_contiguous::<T, _>(|x| {
-            b.with_contiguous::<T, _>(|y| x.iter().zip(y).map(|(&p, &q)| f(p, q)).collect())
+            b.with_contiguous::<T, _>(|y| {
+                let mut out = cache::with_capacity(x.len());
+                out.extend(x.iter().zip(y).map(|(&p, &q)| f(p, q)));
+                out
+            })
         });
     }
     if b.numel() == 1 && a.shape() == out {
@@ -65,7 +74,7 @@ pub(crate) fn zip<T: Element>(
             a.with_contiguous::<T, _>(|row| rowwise(y, row, |q, p| f(p, q)))
         });
     }
-    let mut result = Vec::with_capacity(n);
+    let mut result = cache::with_capacity(n);
     a.with_strided::<T, _>(|da, la| {
         b.with_strided::<T, _>(|db, lb| {
             let sa = broadcast_strides(la, out);
@@ -89,7 +98,7 @@ fn repeats_rows(small: &Shape, out: &Shape) -> bool {
 /// `f(x, row)` with `row` repeated along `x`, in row-major order.
 #[inline]
 fn rowwise<T: Element>(x: &[T], row: &[T], f: impl Fn(T, T) -> T) -> Vec<T> {
-    let mut out = Vec::with_capacity(x.len());
+    let mut out = cache::with_capacity(x.len());
     for chunk in x.chunks_exact(row.len()) {
         out.extend(chunk.iter().zip(row).map(|(&p, &q)| f(p, q)));
     }
@@ -104,7 +113,7 @@ pub(crate) fn zip3<T: Element>(
     out: &Shape,
     f: impl Fn(T, T, T) -> T,
 ) -> Vec<T> {
-    let mut result = Vec::with_capacity(out.numel());
+    let mut result = cache::with_capacity(out.numel());
     c.with_strided::<T, _>(|dc, lc| {
         a.with_strided::<T, _>(|da, la| {
             b.with_strided::<T, _>(|db, lb| {

@@ -36,6 +36,18 @@ pub(crate) struct MatMut<'a, T> {
     pub(crate) col_stride: usize,
 }
 
+impl<T> MatMut<'_, T> {
+    /// The same view, borrowed again (so it can be handed on and used after).
+    fn reborrow(&mut self) -> MatMut<'_, T> {
+        MatMut {
+            data: self.data,
+            offset: self.offset,
+            row_stride: self.row_stride,
+            col_stride: self.col_stride,
+        }
+    }
+}
+
 /// Element types with a `matrixmultiply` kernel.
 pub(crate) trait GemmElement: Element {
     /// Calls the library's kernel for this type.
@@ -57,11 +69,54 @@ pub(crate) trait GemmElement: Element {
         beta: Self,
         c: (*mut Self, isize, isize),
     );
+
+    /// Computes the product with a kernel for narrow results
+    /// ([`super::narrow`]) if one applies, returning `false` otherwise.
+    #[allow(clippy::too_many_arguments)]
+    fn gemm_narrow(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: MatRef<'_, Self>,
+        b: MatRef<'_, Self>,
+        beta: Self,
+        c: MatMut<'_, Self>,
+    ) -> bool;
+}
+
+/// No narrow kernel (f64 products go to the library).
+#[allow(clippy::too_many_arguments)]
+fn no_narrow_kernel<T>(
+    _: usize,
+    _: usize,
+    _: usize,
+    _: T,
+    _: MatRef<'_, T>,
+    _: MatRef<'_, T>,
+    _: T,
+    _: MatMut<'_, T>,
+) -> bool {
+    false
 }
 
 macro_rules! gemm_element {
-    ($t:ty, $f:path) => {
+    ($t:ty, $f:path, $narrow:path) => {
         impl GemmElement for $t {
+            #[inline]
+            fn gemm_narrow(
+                m: usize,
+                k: usize,
+                n: usize,
+                alpha: Self,
+                a: MatRef<'_, Self>,
+                b: MatRef<'_, Self>,
+                beta: Self,
+                c: MatMut<'_, Self>,
+            ) -> bool {
+                $narrow(m, k, n, alpha, a, b, beta, c)
+            }
+
             #[inline]
             unsafe fn raw_gemm(
                 m: usize,
@@ -84,8 +139,8 @@ macro_rules! gemm_element {
         }
     };
 }
-gemm_element!(f32, matrixmultiply::sgemm);
-gemm_element!(f64, matrixmultiply::dgemm);
+gemm_element!(f32, matrixmultiply::sgemm, super::narrow::gemm_narrow);
+gemm_element!(f64, matrixmultiply::dgemm, no_narrow_kernel);
 
 /// The largest index addressed by a `rows × cols` matrix (both non-zero),
 /// or `None` on overflow.
@@ -155,7 +210,7 @@ pub(crate) fn gemm<T: GemmElement>(
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
     beta: T,
-    c: MatMut<'_, T>,
+    mut c: MatMut<'_, T>,
 ) {
     if m == 0 || n == 0 {
         return;
@@ -205,6 +260,9 @@ pub(crate) fn gemm<T: GemmElement>(
     );
     if m * k * n <= SMALL_GEMM {
         small_gemm(m, k, n, alpha, a, b, beta, c);
+        return;
+    }
+    if T::gemm_narrow(m, k, n, alpha, a, b, beta, c.reborrow()) {
         return;
     }
     let a_ptr = a.data[a.offset..].as_ptr();

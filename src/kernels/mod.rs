@@ -3,7 +3,10 @@
 pub(crate) mod elementwise;
 pub(crate) mod gemm;
 pub(crate) mod index;
+pub(crate) mod narrow;
 pub(crate) mod parallel;
 pub(crate) mod reduce;
+pub(crate) mod simd;
 pub(crate) mod special;
 pub(crate) mod strided;
+pub(crate) mod vector_math;

@@ -9,7 +9,7 @@ use smallvec::SmallVec;
 use super::strided::for_each_offsets;
 use crate::dtype::Element;
 use crate::shape::Shape;
-use crate::tensor::Tensor;
+use crate::tensor::{cache, Tensor};
 
 /// The shape with `dims` (sorted, distinct) set to 1.
 pub(crate) fn kept_shape(shape: &Shape, dims: &[usize]) -> Shape {
@@ -56,12 +56,15 @@ pub(crate) fn sum_dims<T: Element>(x: &Tensor, dims: &[usize]) -> Vec<T> {
             if row == 0 {
                 return vec![T::ZERO; n_out];
             }
-            d.chunks_exact(row)
-                .map(|r| T::from_f64(r.iter().map(|v| v.to_f64()).sum()))
-                .collect()
+            let mut out = cache::with_capacity(n_out);
+            out.extend(
+                d.chunks_exact(row)
+                    .map(|r| T::from_f64(r.iter().map(|v| v.to_f64()).sum())),
+            );
+            out
         });
     }
-    let mut acc = vec![0.0f64; n_out];
+    let mut acc = cache::zeroed::<f64>(n_out);
     let leading = dims.iter().enumerate().all(|(i, &d)| i == d);
     if x.is_contiguous() && leading && n_out > 0 {
         // Sums over the leading dims (a bias gradient): add whole rows into
@@ -76,7 +79,10 @@ pub(crate) fn sum_dims<T: Element>(x: &Tensor, dims: &[usize]) -> Vec<T> {
     } else {
         for_each_reduced::<T>(x, &kept, |o, v| acc[o] += v.to_f64());
     }
-    acc.into_iter().map(T::from_f64).collect()
+    let mut out = cache::with_capacity(n_out);
+    out.extend(acc.iter().map(|&v| T::from_f64(v)));
+    cache::recycle(acc);
+    out
 }
 
 /// Which extremum a reduction looks for.

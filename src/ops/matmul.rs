@@ -16,6 +16,7 @@ use crate::kernels::gemm::{gemm, small_product, MatMut, MatRef, SMALL_GEMM};
 use crate::kernels::parallel;
 use crate::kernels::strided::for_each_offsets;
 use crate::shape::{Dims, Shape};
+use crate::tensor::cache;
 use crate::tensor::create::check_alloc;
 use crate::tensor::layout::Layout;
 use crate::tensor::Tensor;
@@ -182,7 +183,7 @@ fn matmul_forward(op: &'static str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let sb = broadcast_batch_strides(&rhs.batch, &rhs.batch_strides, &batch);
     let (rows, step) = (lhs.rows, lhs.rows * n);
     let out = dispatch!(dtype, T => {
-        let mut out = vec![T::ZERO; numel];
+        let mut out = cache::zeroed::<T>(numel);
         a.with_strided::<T, _>(|da, la| {
             b.with_strided::<T, _>(|db, lb| {
                 let mut at = 0;
@@ -227,7 +228,7 @@ fn single_product(
                 if m * k * n <= SMALL_GEMM {
                     return small_product(m, k, n, lhs_mat, rhs_mat);
                 }
-                let mut out = vec![T::ZERO; numel];
+                let mut out = cache::zeroed::<T>(numel);
                 parallel::gemm_split::<T>(threads, m, k, n, lhs_mat, rhs_mat, &mut out);
                 out
             })

@@ -152,7 +152,7 @@ impl Tensor {
 
 /// Copies the elements a layout addresses into a new row-major vector.
 pub(crate) fn gather<T: Element>(data: &[T], layout: &Layout) -> Vec<T> {
-    let mut out = Vec::with_capacity(layout.numel());
+    let mut out = super::cache::with_capacity(layout.numel());
     for_each_offsets(
         layout.shape.dims(),
         [&layout.strides],

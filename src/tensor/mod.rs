@@ -1,6 +1,7 @@
 //! The [`Tensor`] type: shared storage, a strided layout, and autograd metadata.
 
 mod access;
+pub(crate) mod cache;
 pub(crate) mod create;
 mod display;
 pub(crate) mod layout;

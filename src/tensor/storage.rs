@@ -40,6 +40,16 @@ impl Buffer {
     }
 }
 
+impl Drop for Buffer {
+    /// Hands large buffers to the thread's cache (see [`super::cache`]).
+    fn drop(&mut self) {
+        match self {
+            Buffer::F32(v) => super::cache::recycle(std::mem::take(v)),
+            Buffer::F64(v) => super::cache::recycle(std::mem::take(v)),
+        }
+    }
+}
+
 /// Shared, interior-mutable storage.
 pub(crate) type Storage = Rc<RefCell<Buffer>>;
 

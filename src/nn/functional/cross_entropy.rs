@@ -16,10 +16,11 @@ use super::reduction::Reduction;
 use super::softmax::slice_max_sumexp;
 use crate::autograd::function::{Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
+use crate::dtype::private::Sealed;
 use crate::dtype::{dispatch, Element};
 use crate::error::{Error, Result};
 use crate::ops::same_dtype;
-use crate::tensor::Tensor;
+use crate::tensor::{cache, Tensor};
 
 /// Options of [`cross_entropy_with`], with PyTorch's defaults (no weight,
 /// `ignore_index = -100`, mean reduction, no label smoothing).
@@ -260,17 +261,28 @@ fn forward(x: &Tensor, t: Option<&Tensor>, spec: Rc<Spec>) -> Result<Tensor> {
     let (out, probs) = dispatch!(x.dtype(), T => {
         let t_data: Option<Vec<T>> = t.map(|t| t.to_vec::<T>());
         let (losses, probs): (Vec<T>, Vec<T>) = x.with_contiguous::<T, _>(|x| {
-            let mut probs = vec![T::ZERO; x.len()];
+            let mut probs = cache::zeroed::<T>(x.len());
+            let mut maxes = vec![T::ZERO; l.len()];
+            let mut log_sums = vec![T::ZERO; l.len()];
+            if l.inner == 1 && l.classes > 0 {
+                // Rows of classes are contiguous: the whole-matrix kernel.
+                <T as Sealed>::softmax_rows(x, l.classes, &mut probs, &mut maxes, &mut log_sums);
+            } else {
+                for p in 0..l.len() {
+                    let base = l.at(p, 0);
+                    let (m, s) = slice_max_sumexp_into(x, base, l.inner, l.classes, &mut probs);
+                    for c in 0..l.classes {
+                        probs[base + c * l.inner] /= s;
+                    }
+                    maxes[p] = m;
+                    log_sums[p] = s.ln();
+                }
+            }
             let mut q = vec![T::ZERO; l.classes];
             let losses = (0..l.len())
                 .map(|p| {
                     let base = l.at(p, 0);
-                    let (m, s) = slice_max_sumexp_into(x, base, l.inner, l.classes, &mut probs);
-                    let log_s = s.ln();
-                    for c in 0..l.classes {
-                        probs[base + c * l.inner] /= s;
-                    }
-                    let log_p = |c: usize| (x[base + c * l.inner] - m) - log_s;
+                    let log_p = |c: usize| (x[base + c * l.inner] - maxes[p]) - log_sums[p];
                     if let Some((y, w)) = spec.one_hot(p) {
                         // q is w·onehot(y): the one non-zero term of the sum below.
                         return -(T::from_f64(w) * log_p(y));
@@ -341,7 +353,7 @@ impl CrossEntropyBackward {
         let g = g.to_vec::<T>();
         let numel = l.input.numel();
         let mut gx = if want_x {
-            vec![T::ZERO; numel]
+            cache::zeroed::<T>(numel)
         } else {
             Vec::new()
         };

@@ -64,7 +64,7 @@ pub(crate) fn slice_max_sumexp<T: Element>(
 fn softmax_kernel<T: Element>(x: &Tensor, dim: usize, log: bool) -> Vec<T> {
     let (outer, n, inner) = split_at_dim(x.shape(), dim);
     x.with_contiguous::<T, _>(|x| {
-        let mut out = vec![T::ZERO; x.len()];
+        let mut out = crate::tensor::cache::zeroed::<T>(x.len());
         for_each_slice(outer, n, inner, |base, stride| {
             let (m, s) = slice_max_sumexp(x, base, stride, n);
             if log {
