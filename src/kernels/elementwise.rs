@@ -15,11 +15,7 @@ use super::strided::for_each_offsets;
 /// `f` applied to every element, in row-major order.
 #[inline]
 pub(crate) fn map<T: Element>(x: &Tensor, f: impl Fn(T) -> T) -> Vec<T> {
-    x.with_contiguous::<T, _>(|d| {
-        let mut out = cache::with_capacity(d.len());
-        out.extend(d.iter().map(|&v| f(v)));
-        out
-    })
+    x.with_contiguous::<T, _>(|d| cache::collect(d.iter().map(|&v| f(v))))
 }
 
 /// Strides that read `layout` as if broadcast to `out` (stride 0 along
@@ -49,11 +45,7 @@ pub(crate) fn zip<T: Element>(
     let same_shape = a.shape() == out && b.shape() == out;
     if same_shape && a.is_contiguous() && b.is_contiguous() {
         return a.with_contiguous::<T, _>(|x| {
-            b.with_contiguous::<T, _>(|y| {
-                let mut out = cache::with_capacity(x.len());
-                out.extend(x.iter().zip(y).map(|(&p, &q)| f(p, q)));
-                out
-            })
+            b.with_contiguous::<T, _>(|y| cache::collect(x.iter().zip(y).map(|(&p, &q)| f(p, q))))
         });
     }
     if b.numel() == 1 && a.shape() == out {

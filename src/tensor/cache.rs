@@ -69,9 +69,19 @@ fn bytes_of<T>(capacity: usize) -> usize {
 /// Takes back a buffer whose tensor storage is being dropped. Small or
 /// huge buffers, and any buffer while the thread is shutting down, are
 /// simply freed.
+#[inline]
 pub(crate) fn recycle<T: Element>(buffer: Vec<T>) {
+    // Most tensors are small: decide that here, inline, and keep the
+    // thread-local lookup out of their path (W3 in docs/benchmarks.md).
+    if bytes_of::<T>(buffer.capacity()) >= MIN_BYTES {
+        keep(buffer);
+    }
+}
+
+#[inline(never)]
+fn keep<T: Element>(buffer: Vec<T>) {
     let bytes = bytes_of::<T>(buffer.capacity());
-    if !(MIN_BYTES..=MAX_BYTES).contains(&bytes) {
+    if bytes > MAX_BYTES {
         return;
     }
     let _ = CACHE.try_with(|cache| {
@@ -93,11 +103,10 @@ pub(crate) fn recycle<T: Element>(buffer: Vec<T>) {
     });
 }
 
-/// A cached buffer with capacity exactly `len`, emptied, if there is one.
+/// A cached buffer with capacity exactly `len`, emptied, if there is one
+/// (only large buffers are ever cached).
+#[inline(never)]
 fn take<T: Element>(len: usize) -> Option<Vec<T>> {
-    if bytes_of::<T>(len) < MIN_BYTES {
-        return None;
-    }
     CACHE
         .try_with(|cache| {
             let mut cache = cache.try_borrow_mut().ok()?;
@@ -112,21 +121,46 @@ fn take<T: Element>(len: usize) -> Option<Vec<T>> {
         .flatten()
 }
 
+fn is_large<T>(len: usize) -> bool {
+    bytes_of::<T>(len) >= MIN_BYTES
+}
+
 /// An empty vector with room for `len` elements, from the cache if it
 /// holds one of that size.
+#[inline]
 pub(crate) fn with_capacity<T: Element>(len: usize) -> Vec<T> {
-    take(len).unwrap_or_else(|| Vec::with_capacity(len))
+    if is_large::<T>(len) {
+        if let Some(buffer) = take(len) {
+            return buffer;
+        }
+    }
+    Vec::with_capacity(len)
+}
+
+/// The items of `iter` collected into a cached buffer if there is one of
+/// that size (small results are collected as usual).
+#[inline]
+pub(crate) fn collect<T: Element>(iter: impl ExactSizeIterator<Item = T>) -> Vec<T> {
+    let len = iter.len();
+    if is_large::<T>(len) {
+        if let Some(mut buffer) = take(len) {
+            buffer.extend(iter);
+            return buffer;
+        }
+    }
+    iter.collect()
 }
 
 /// `len` zeros, in a cached buffer if there is one of that size.
+#[inline]
 pub(crate) fn zeroed<T: Element>(len: usize) -> Vec<T> {
-    match take(len) {
-        Some(mut buffer) => {
+    if is_large::<T>(len) {
+        if let Some(mut buffer) = take(len) {
             buffer.resize(len, T::ZERO);
-            buffer
+            return buffer;
         }
-        None => vec![T::ZERO; len],
     }
+    vec![T::ZERO; len]
 }
 
 /// Frees every buffer the calling thread's cache holds (tensors that are
