@@ -365,6 +365,32 @@ impl CrossEntropyBackward {
         let keep = T::from_f64(1.0 - spec.eps);
         self.probs.with_contiguous::<T, _>(|probs| {
             let mut q = vec![T::ZERO; l.classes];
+            if want_x && l.inner == 1 && l.classes > 0 {
+                // Rows of classes are contiguous: the same values, computed
+                // row by row on slices (loops the compiler vectorises).
+                let rows = gx
+                    .chunks_exact_mut(l.classes)
+                    .zip(probs.chunks_exact(l.classes));
+                for (p, ((gx, probs), &gp)) in rows.zip(&g).enumerate() {
+                    if spec.is_ignored(p) {
+                        continue;
+                    }
+                    if let Some((y, w)) = spec.one_hot(p) {
+                        let w = T::from_f64(w);
+                        for (o, &pc) in gx.iter_mut().zip(probs) {
+                            *o = gp * (w * pc);
+                        }
+                        gx[y] = gp * (w * probs[y] - w);
+                        continue;
+                    }
+                    spec.fill_q(p, t_data.as_deref(), &mut q);
+                    let total: T = q.iter().copied().sum();
+                    for ((o, &pc), &qc) in gx.iter_mut().zip(probs).zip(&q) {
+                        *o = gp * (total * pc - qc);
+                    }
+                }
+                return;
+            }
             for (p, &gp) in g.iter().enumerate() {
                 // An ignored position gets exactly 0, even when the mean's
                 // divisor is 0 (all ignored) and g is infinite, as in PyTorch.
