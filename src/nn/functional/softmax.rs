@@ -9,6 +9,7 @@
 
 use crate::autograd::function::{Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
+use crate::dtype::private::Sealed;
 use crate::dtype::{dispatch, Element};
 use crate::error::Result;
 use crate::shape::{normalize_dim, Shape};
@@ -65,6 +66,21 @@ fn softmax_kernel<T: Element>(x: &Tensor, dim: usize, log: bool) -> Vec<T> {
     let (outer, n, inner) = split_at_dim(x.shape(), dim);
     x.with_contiguous::<T, _>(|x| {
         let mut out = crate::tensor::cache::zeroed::<T>(x.len());
+        if inner == 1 && n > 0 {
+            // Contiguous rows: the whole-matrix kernel (vectorised exp).
+            let mut maxes = vec![T::ZERO; outer];
+            let mut log_sums = vec![T::ZERO; outer];
+            <T as Sealed>::softmax_rows(x, n, &mut out, &mut maxes, &mut log_sums);
+            if log {
+                let rows = out.chunks_exact_mut(n).zip(x.chunks_exact(n));
+                for ((out, x), (&m, &log_s)) in rows.zip(maxes.iter().zip(&log_sums)) {
+                    for (o, &v) in out.iter_mut().zip(x) {
+                        *o = (v - m) - log_s;
+                    }
+                }
+            }
+            return out;
+        }
         for_each_slice(outer, n, inner, |base, stride| {
             let (m, s) = slice_max_sumexp(x, base, stride, n);
             if log {
