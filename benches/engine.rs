@@ -3,6 +3,7 @@
 //! ```text
 //! cargo bench --bench engine                 # every workload, a table
 //! cargo bench --bench engine -- W3 W5        # only some
+//! cargo bench --bench engine -- K            # the kernels behind W1 alone
 //! cargo bench --bench engine -- --quick      # fewer repeats (bench/compare.py)
 //! target/release/deps/engine-* --run W2-64 100   # untimed, for perf / callgrind
 //! ```
@@ -381,7 +382,7 @@ fn main() {
     };
     let selected: Vec<&str> = args
         .iter()
-        .filter(|a| a.starts_with('W') || *a == "RSS")
+        .filter(|a| a.starts_with('W') || *a == "RSS" || *a == "K")
         .map(String::as_str)
         .collect();
     let wants = |w: &str| selected.is_empty() || selected.contains(&w);
@@ -482,6 +483,29 @@ fn main() {
             "",
             "≤ 4 µs",
         );
+    }
+
+    if wants("K") {
+        // The kernels behind W1 alone (no autograd), for A/B runs with
+        // TAPEGRAD_CPU_CAPABILITY=default (baseline builds, matrixmultiply).
+        set_num_threads(1);
+        let mut rng = seeded_rng(7);
+        let x = Tensor::randn([1797, 64], &mut rng);
+        let w = Tensor::randn([64, 10], &mut rng);
+        let g = Tensor::randn([1797, 10], &mut rng);
+        let probes: [(&str, &str, &dyn Fn() -> Tensor); 3] = [
+            ("K-mm", "X·W, 1797×64 · 64×10", &|| x.matmul(&w)),
+            ("K-mmT", "Xᵀ·G, 64×1797 · 1797×10", &|| {
+                x.t().matmul(&g)
+            }),
+            ("K-softmax", "softmax rows, 1797×10", &|| g.softmax(1)),
+        ];
+        for (case, label, f) in probes {
+            let s = time(50, report.reps(1001), || {
+                black_box(no_grad(f));
+            });
+            report.time_row(case, label, 1, &s, "", "–");
+        }
     }
 
     if wants("RSS") {

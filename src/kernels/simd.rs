@@ -15,17 +15,33 @@
 //! unsafe. Every such call below sits behind [`has_avx2_fma`]. Nothing
 //! else in this module is unsafe.
 //!
-//! What it buys (docs/benchmarks.md, "Phase 3"): the softmax rows of a
-//! 1797×10 cross-entropy 75 → 25 µs (the `exp` pass alone 27 → 7 µs), a
-//! 1797×64×10 product 84 → 55 µs and its 64×1797×10 weight gradient
-//! 51 → 26 µs against `matrixmultiply`.
+//! What it buys (`cargo bench --bench engine -- K`, against the same run
+//! with `TAPEGRAD_CPU_CAPABILITY=default`; docs/benchmarks.md): a
+//! 1797×64×10 product 85 → 38 µs and its 64×1797×10 weight gradient
+//! 52 → 28 µs (the baseline runs `matrixmultiply`), the softmax of 1797 rows
+//! of 10 38 → 26 µs.
 #![allow(unsafe_code)]
 
 use super::{narrow, vector_math};
 
-/// True when the running CPU has AVX2 and FMA.
+/// True when the running CPU has AVX2 and FMA and the environment variable
+/// `TAPEGRAD_CPU_CAPABILITY` is not `default`.
+///
+/// `TAPEGRAD_CPU_CAPABILITY=default` (read once per process, like
+/// PyTorch's `ATEN_CPU_CAPABILITY=default`) keeps every kernel on its
+/// baseline build and `matrixmultiply`: to compare the two
+/// (docs/benchmarks.md) or to rule the vectorised kernels out when chasing
+/// a numerical difference.
 #[inline]
 pub(crate) fn has_avx2_fma() -> bool {
+    static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ENABLED.get_or_init(|| {
+        let baseline_only = std::env::var("TAPEGRAD_CPU_CAPABILITY").is_ok_and(|v| v == "default");
+        !baseline_only && cpu_has_avx2_fma()
+    })
+}
+
+fn cpu_has_avx2_fma() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
