@@ -183,7 +183,8 @@ fn matmul_forward(op: &'static str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let sb = broadcast_batch_strides(&rhs.batch, &rhs.batch_strides, &batch);
     let (rows, step) = (lhs.rows, lhs.rows * n);
     let out = dispatch!(dtype, T => {
-        let mut out = cache::zeroed::<T>(numel);
+        // Every element is written by a GEMM with β = 0: no zero-fill needed.
+        let mut out = cache::scratch::<T>(numel);
         a.with_strided::<T, _>(|da, la| {
             b.with_strided::<T, _>(|db, lb| {
                 let mut at = 0;
@@ -228,7 +229,8 @@ fn single_product(
                 if m * k * n <= SMALL_GEMM {
                     return small_product(m, k, n, lhs_mat, rhs_mat);
                 }
-                let mut out = cache::zeroed::<T>(numel);
+                // Every element is written (β = 0): no zero-fill needed.
+                let mut out = cache::scratch::<T>(numel);
                 parallel::gemm_split::<T>(threads, m, k, n, lhs_mat, rhs_mat, &mut out);
                 out
             })

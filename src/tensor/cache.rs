@@ -121,6 +121,25 @@ fn take<T: Element>(len: usize) -> Option<Vec<T>> {
         .flatten()
 }
 
+/// A cached buffer whose length and capacity are both `len`, contents
+/// kept, if there is one.
+#[inline(never)]
+fn take_full<T: Element>(len: usize) -> Option<Vec<T>> {
+    CACHE
+        .try_with(|cache| {
+            let mut cache = cache.try_borrow_mut().ok()?;
+            let list = T::cache_list(&mut cache);
+            let at = list
+                .iter()
+                .rposition(|v| v.capacity() == len && v.len() == len)?;
+            let buffer = list.remove(at);
+            cache.bytes -= bytes_of::<T>(len);
+            Some(buffer)
+        })
+        .ok()
+        .flatten()
+}
+
 fn is_large<T>(len: usize) -> bool {
     bytes_of::<T>(len) >= MIN_BYTES
 }
@@ -149,6 +168,19 @@ pub(crate) fn collect<T: Element>(iter: impl ExactSizeIterator<Item = T>) -> Vec
         }
     }
     iter.collect()
+}
+
+/// `len` elements of unspecified value (whatever a cached buffer held, or
+/// zeros), for a caller that overwrites them all, such as a GEMM with
+/// `β = 0`: a reused buffer then costs no `memset`.
+#[inline]
+pub(crate) fn scratch<T: Element>(len: usize) -> Vec<T> {
+    if is_large::<T>(len) {
+        if let Some(buffer) = take_full(len) {
+            return buffer;
+        }
+    }
+    vec![T::ZERO; len]
 }
 
 /// `len` zeros, in a cached buffer if there is one of that size.
@@ -208,6 +240,22 @@ mod tests {
         assert_eq!(again.as_ptr(), ptr);
         assert!(again.iter().all(|&x| x == 0.0), "a reused buffer is zeroed");
         assert_eq!(cached_bytes(), 0);
+    }
+
+    #[test]
+    fn scratch_reuses_a_full_buffer_without_clearing_it() {
+        empty_cache();
+        let len = 5000;
+        let v = vec![2.5f32; len];
+        let ptr = v.as_ptr();
+        recycle(v);
+        let s = scratch::<f32>(len);
+        assert_eq!((s.as_ptr(), s.len()), (ptr, len));
+        assert!(s.iter().all(|&x| x == 2.5), "contents kept: no memset");
+        assert!(
+            scratch::<f32>(len).iter().all(|&x| x == 0.0),
+            "fresh: zeros"
+        );
     }
 
     #[test]
