@@ -71,51 +71,27 @@ pub(crate) trait GemmElement: Element {
     );
 
     /// Computes the product with a kernel for narrow results
-    /// ([`super::narrow`]) if one applies, returning `false` otherwise.
+    /// ([`super::narrow`]) if one applies, returning `false` otherwise
+    /// (always, unless the type overrides it: only `f32` has such kernels).
     #[allow(clippy::too_many_arguments)]
     fn gemm_narrow(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: Self,
-        a: MatRef<'_, Self>,
-        b: MatRef<'_, Self>,
-        beta: Self,
-        c: MatMut<'_, Self>,
-    ) -> bool;
-}
-
-/// No narrow kernel (f64 products go to the library).
-#[allow(clippy::too_many_arguments)]
-fn no_narrow_kernel<T>(
-    _: usize,
-    _: usize,
-    _: usize,
-    _: T,
-    _: MatRef<'_, T>,
-    _: MatRef<'_, T>,
-    _: T,
-    _: MatMut<'_, T>,
-) -> bool {
-    false
+        _m: usize,
+        _k: usize,
+        _n: usize,
+        _alpha: Self,
+        _a: MatRef<'_, Self>,
+        _b: MatRef<'_, Self>,
+        _beta: Self,
+        _c: MatMut<'_, Self>,
+    ) -> bool {
+        false
+    }
 }
 
 macro_rules! gemm_element {
-    ($t:ty, $f:path, $narrow:path) => {
+    ($t:ty, $f:path $(, $extra:item)*) => {
         impl GemmElement for $t {
-            #[inline]
-            fn gemm_narrow(
-                m: usize,
-                k: usize,
-                n: usize,
-                alpha: Self,
-                a: MatRef<'_, Self>,
-                b: MatRef<'_, Self>,
-                beta: Self,
-                c: MatMut<'_, Self>,
-            ) -> bool {
-                $narrow(m, k, n, alpha, a, b, beta, c)
-            }
+            $($extra)*
 
             #[inline]
             unsafe fn raw_gemm(
@@ -139,8 +115,24 @@ macro_rules! gemm_element {
         }
     };
 }
-gemm_element!(f32, matrixmultiply::sgemm, super::narrow::gemm_narrow);
-gemm_element!(f64, matrixmultiply::dgemm, no_narrow_kernel);
+gemm_element!(
+    f32,
+    matrixmultiply::sgemm,
+    #[inline]
+    fn gemm_narrow(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f32,
+        a: MatRef<'_, f32>,
+        b: MatRef<'_, f32>,
+        beta: f32,
+        c: MatMut<'_, f32>,
+    ) -> bool {
+        super::narrow::gemm_narrow(m, k, n, alpha, a, b, beta, c)
+    }
+);
+gemm_element!(f64, matrixmultiply::dgemm);
 
 /// The largest index addressed by a `rows × cols` matrix (both non-zero),
 /// or `None` on overflow.

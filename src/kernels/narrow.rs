@@ -308,6 +308,24 @@ mod tests {
         c
     }
 
+    fn mat(data: &[f32], row_stride: usize, col_stride: usize) -> MatRef<'_, f32> {
+        MatRef {
+            data,
+            offset: 0,
+            row_stride,
+            col_stride,
+        }
+    }
+
+    fn mat_mut(data: &mut [f32], row_stride: usize, col_stride: usize) -> MatMut<'_, f32> {
+        MatMut {
+            data,
+            offset: 0,
+            row_stride,
+            col_stride,
+        }
+    }
+
     fn values(len: usize, seed: f32) -> Vec<f32> {
         (0..len).map(|i| (i as f32 * seed).sin()).collect()
     }
@@ -384,40 +402,11 @@ mod tests {
             let want = reference(Dims { m, k, n }, |i, p| a[i * k + p], |p, j| b[p * n + j]);
             // A row-major and A column-major (read through a transposed copy).
             let a_t: Vec<f32> = (0..m * k).map(|x| a[(x % m) * k + x / m]).collect();
-            for (a_mat, what) in [
-                (
-                    MatRef {
-                        data: &a,
-                        offset: 0,
-                        row_stride: k,
-                        col_stride: 1,
-                    },
-                    "rows",
-                ),
-                (
-                    MatRef {
-                        data: &a_t,
-                        offset: 0,
-                        row_stride: 1,
-                        col_stride: m,
-                    },
-                    "cols",
-                ),
-            ] {
-                let b_mat = MatRef {
-                    data: &b,
-                    offset: 0,
-                    row_stride: n,
-                    col_stride: 1,
-                };
+            for (a_mat, what) in [(mat(&a, k, 1), "rows"), (mat(&a_t, 1, m), "cols")] {
+                let b_mat = mat(&b, n, 1);
                 // C column-major, β = 0.5 on a C of ones, α = 2.
                 let mut c = vec![1.0f32; m * n];
-                let c_mat = MatMut {
-                    data: &mut c,
-                    offset: 0,
-                    row_stride: 1,
-                    col_stride: m,
-                };
+                let c_mat = mat_mut(&mut c, 1, m);
                 if !gemm_narrow(m, k, n, 2.0, a_mat, b_mat, 0.5, c_mat) {
                     assert!(!simd::has_avx2_fma(), "declined {what} {m}x{k}x{n}");
                     continue;
@@ -432,40 +421,15 @@ mod tests {
     #[test]
     fn declines_wide_products_and_scattered_operands() {
         let a = vec![1.0f32; 64 * 64];
-        let wide = MatRef {
-            data: &a,
-            offset: 0,
-            row_stride: 64,
-            col_stride: 1,
-        };
+        let wide = mat(&a, 64, 1);
         let mut c = vec![0.0f32; 64 * 64];
-        let out = MatMut {
-            data: &mut c,
-            offset: 0,
-            row_stride: 64,
-            col_stride: 1,
-        };
+        let out = mat_mut(&mut c, 64, 1);
         assert!(!gemm_narrow(64, 64, 64, 1.0, wide, wide, 0.0, out));
         // Neither rows nor columns of A contiguous.
-        let scattered = MatRef {
-            data: &a,
-            offset: 0,
-            row_stride: 128,
-            col_stride: 2,
-        };
-        let b = MatRef {
-            data: &a,
-            offset: 0,
-            row_stride: 10,
-            col_stride: 1,
-        };
+        let scattered = mat(&a, 128, 2);
+        let b = mat(&a, 10, 1);
         let mut c = vec![0.0f32; 32 * 10];
-        let out = MatMut {
-            data: &mut c,
-            offset: 0,
-            row_stride: 10,
-            col_stride: 1,
-        };
+        let out = mat_mut(&mut c, 10, 1);
         assert!(!gemm_narrow(32, 32, 10, 1.0, scattered, b, 0.0, out));
     }
 }
