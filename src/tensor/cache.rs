@@ -144,6 +144,12 @@ fn is_large<T>(len: usize) -> bool {
     bytes_of::<T>(len) >= MIN_BYTES
 }
 
+/// Whether a buffer of this capacity is one the cache would keep.
+#[inline]
+pub(crate) fn worth_keeping<T>(capacity: usize) -> bool {
+    is_large::<T>(capacity)
+}
+
 /// An empty vector with room for `len` elements, from the cache if it
 /// holds one of that size.
 #[inline]

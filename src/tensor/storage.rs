@@ -43,9 +43,16 @@ impl Buffer {
 impl Drop for Buffer {
     /// Hands large buffers to the thread's cache (see [`super::cache`]).
     fn drop(&mut self) {
+        // Most buffers are small: they are freed as usual, without moving
+        // the vector out first.
         match self {
-            Buffer::F32(v) => super::cache::recycle(std::mem::take(v)),
-            Buffer::F64(v) => super::cache::recycle(std::mem::take(v)),
+            Buffer::F32(v) if super::cache::worth_keeping::<f32>(v.capacity()) => {
+                super::cache::recycle(std::mem::take(v))
+            }
+            Buffer::F64(v) if super::cache::worth_keeping::<f64>(v.capacity()) => {
+                super::cache::recycle(std::mem::take(v))
+            }
+            _ => {}
         }
     }
 }
