@@ -340,10 +340,12 @@ fn sweep(
         };
         let name = backward.name();
         let outcome = (|| -> Result<()> {
-            let input_grads = backward.backward_owned(&ctx, g)?;
+            let mut input_grads = backward.backward_owned(&ctx, g)?;
             check_shapes(name, &inputs, &input_grads)?;
-            for (k, gk) in input_grads.into_iter().enumerate() {
-                let Some(gk) = gk else { continue };
+            // Taken out one by one rather than by `into_iter`, which would
+            // first move the whole inline list (two tensors' worth).
+            for (k, gk) in input_grads.iter_mut().enumerate() {
+                let Some(gk) = gk.take() else { continue };
                 match inputs.get(k) {
                     Some(InputRef::Entry(j)) => {
                         anomaly::check_gradient(name, i, k, &gk)?;
