@@ -87,8 +87,8 @@ fn scalar_op(x: &Tensor, op: ScalarOp) -> Result<Tensor> {
     let out = op.apply(x);
     record(out, &[x], |out| ScalarBackward {
         op,
-        x: matches!(op, ScalarOp::RDiv(_) | ScalarOp::Pow(_)).then(|| Saved::new(x)),
-        out: matches!(op, ScalarOp::RDiv(_)).then(|| Saved::new(out)),
+        x: matches!(op, ScalarOp::RDiv(_) | ScalarOp::Pow(_)).then(|| Box::new(Saved::new(x))),
+        out: matches!(op, ScalarOp::RDiv(_)).then(|| Box::new(Saved::new(out))),
     })
 }
 
@@ -152,10 +152,13 @@ impl Tensor {
     panicking!(powf => try_powf(exponent: f64) -> Tensor);
 }
 
+/// The saved tensors are boxed: only `rdiv` and `pow` keep any, and an
+/// unboxed `Option<Saved>` pair would make every rule (the common `mul`,
+/// `add`, ...) 264 bytes to copy into its box on the tape instead of 32.
 struct ScalarBackward {
     op: ScalarOp,
-    x: Option<Saved>,
-    out: Option<Saved>,
+    x: Option<Box<Saved>>,
+    out: Option<Box<Saved>>,
 }
 
 impl Backward for ScalarBackward {
@@ -163,7 +166,7 @@ impl Backward for ScalarBackward {
         self.op.name()
     }
     fn backward(&self, ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
-        let saved_x = || ctx.input(0, self.x.as_ref().expect("x saved"));
+        let saved_x = || ctx.input(0, self.x.as_deref().expect("x saved"));
         let gx = match self.op {
             ScalarOp::Add(_) => g.clone(),
             ScalarOp::Mul(c) | ScalarOp::Affine(c, _) => g.try_mul_scalar(c)?,
@@ -171,7 +174,7 @@ impl Backward for ScalarBackward {
             ScalarOp::RSub(_) => g.try_neg()?,
             // d(c/x)/dx = −c/x² = −out/x
             ScalarOp::RDiv(_) => {
-                let out = ctx.output(self.out.as_ref().expect("out saved"));
+                let out = ctx.output(self.out.as_deref().expect("out saved"));
                 g.try_mul(&out)?.try_div(&saved_x())?.try_neg()?
             }
             ScalarOp::Pow(0.0) => Tensor::zeros_like(g),
