@@ -340,8 +340,13 @@ fn sweep(
         };
         let name = backward.name();
         let outcome = (|| -> Result<()> {
-            let mut input_grads = backward.backward_owned(&ctx, g)?;
-            check_shapes(name, &inputs, &input_grads)?;
+            // Used in place inside the `Result`: unwrapping it with `?`
+            // would copy the inline list (two tensors' worth) once more.
+            let mut result = backward.backward_owned(&ctx, g);
+            let Ok(input_grads) = result.as_mut() else {
+                return result.map(|_| ());
+            };
+            check_shapes(name, &inputs, input_grads)?;
             // Taken out one by one rather than by `into_iter`, which would
             // first move the whole inline list (two tensors' worth).
             for (k, gk) in input_grads.iter_mut().enumerate() {
