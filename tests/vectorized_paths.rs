@@ -222,3 +222,66 @@ fn reused_buffers_change_no_result() {
         assert_eq!(bits(a), bits(b));
     }
 }
+
+mod any_shape {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// `f32` matmul against `f64` for shapes narrow on the right (n ≤ 20,
+        /// around the kernels' limit of 16) or on the left, with either
+        /// operand read through a transposed view.
+        #[test]
+        fn matmul_matches_f64(
+            wide in 1usize..300,
+            k in 1usize..80,
+            narrow in 1usize..=20,
+            narrow_left in any::<bool>(),
+            a_transposed in any::<bool>(),
+            b_transposed in any::<bool>(),
+            seed in 0u64..1_000,
+        ) {
+            let (m, n) = if narrow_left { (narrow, wide) } else { (wide, narrow) };
+            let operand = |rows: usize, cols: usize, transposed: bool, seed: u64| {
+                if transposed {
+                    exact_inputs(&randn(&[cols, rows], seed)).t()
+                } else {
+                    exact_inputs(&randn(&[rows, cols], seed))
+                }
+            };
+            let a = operand(m, k, a_transposed, seed);
+            let b = operand(k, n, b_transposed, seed + 1);
+            let want = a.matmul(&b);
+            let got = as_f32(&a).matmul(&as_f32(&b));
+            // k products of two N(0, 1) values (|term| ≤ ~30), each rounded.
+            assert_close(&got, &want, 30.0 * k as f64 * EPS32, &format!("{m}x{k}x{n}"));
+        }
+
+        /// Softmax and log-softmax rows of any width, with some entries far
+        /// out, against `f64`.
+        #[test]
+        fn softmax_rows_match_f64(
+            rows in 1usize..40,
+            classes in 1usize..40,
+            scale in 0.1f64..30.0,
+            extreme in any::<bool>(),
+            seed in 0u64..1_000,
+        ) {
+            let mut v = randn(&[rows, classes], seed).mul_scalar(scale).to_vec::<f64>();
+            if extreme {
+                let last = v.len() - 1;
+                v[0] = 1e4;
+                v[last] = -1e4;
+            }
+            let x = exact_inputs(&Tensor::from_vec(v, [rows, classes]).unwrap());
+            let tol = (classes + 2) as f64 * EPS32;
+            assert_close(&as_f32(&x).softmax(1), &x.softmax(1), tol, "softmax");
+            // |x − max| reaches 2e4 with the extreme entries.
+            let spread = if extreme { 2e4 } else { 12.0 * scale };
+            let tol = tol + 2.0 * spread * EPS32;
+            assert_close(&as_f32(&x).log_softmax(1), &x.log_softmax(1), tol, "log_softmax");
+        }
+    }
+}
