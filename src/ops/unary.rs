@@ -59,12 +59,12 @@ impl UnaryOp {
         }
     }
 
-    /// Whether backward needs the input (`x`) and/or the output (`y`).
-    fn saves(self) -> (bool, bool) {
+    /// Which tensor backward needs: the input (`x`), the output (`y`) or none.
+    fn saves(self) -> Saves {
         match self {
-            UnaryOp::Neg => (false, false),
-            UnaryOp::Exp | UnaryOp::Sqrt | UnaryOp::Sigmoid | UnaryOp::Tanh => (false, true),
-            _ => (true, false),
+            UnaryOp::Neg => Saves::Nothing,
+            UnaryOp::Exp | UnaryOp::Sqrt | UnaryOp::Sigmoid | UnaryOp::Tanh => Saves::Output,
+            _ => Saves::Input,
         }
     }
 
@@ -191,11 +191,13 @@ fn sign(x: &Tensor) -> Tensor {
 
 fn scalar_unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
     let out = op.apply(x);
-    let (save_x, save_y) = op.saves();
     record(out, &[x], |out| UnaryBackward {
         op,
-        x: save_x.then(|| Saved::new(x)),
-        y: save_y.then(|| Saved::new(out)),
+        saved: match op.saves() {
+            Saves::Nothing => None,
+            Saves::Input => Some(Saved::new(x)),
+            Saves::Output => Some(Saved::new(out)),
+        },
     })
 }
 
@@ -311,19 +313,27 @@ impl Tensor {
     panicking!(clamp => try_clamp(min: f64, max: f64) -> Tensor);
 }
 
+/// Which tensor a unary op's derivative needs: never both.
+#[derive(Clone, Copy, PartialEq)]
+enum Saves {
+    Nothing,
+    Input,
+    Output,
+}
+
 struct UnaryBackward {
     op: UnaryOp,
-    x: Option<Saved>,
-    y: Option<Saved>,
+    /// The input or the output, as `op.saves()` says.
+    saved: Option<Saved>,
 }
 
 impl UnaryBackward {
     /// The saved tensor the fused first-order rule reads: the input for
     /// ReLU, the output for the others that have one.
     fn fused_operand(&self) -> Option<&Saved> {
-        match self.op {
-            UnaryOp::Relu => self.x.as_ref(),
-            _ => self.y.as_ref(),
+        match (self.op, self.op.saves()) {
+            (UnaryOp::Relu, _) | (_, Saves::Output) => self.saved.as_ref(),
+            _ => None,
         }
     }
 }
@@ -344,8 +354,11 @@ impl Backward for UnaryBackward {
                 }
             }
         }
-        let x = self.x.as_ref().map(|s| ctx.input(0, s));
-        let y = self.y.as_ref().map(|s| ctx.output(s));
+        let saves = self.op.saves();
+        let x = self.saved.as_ref().filter(|_| saves == Saves::Input);
+        let y = self.saved.as_ref().filter(|_| saves == Saves::Output);
+        let x = x.map(|s| ctx.input(0, s));
+        let y = y.map(|s| ctx.output(s));
         let d = self.op.derivative(x.as_ref(), y.as_ref())?;
         Ok(smallvec::smallvec![Some(g.try_mul(&d)?)])
     }
