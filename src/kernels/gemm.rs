@@ -36,7 +36,39 @@ pub(crate) struct MatMut<'a, T> {
     pub(crate) col_stride: usize,
 }
 
-impl<T> MatMut<'_, T> {
+impl<'a, T: Copy> MatRef<'a, T> {
+    /// Element `(i, j)`.
+    #[inline(always)]
+    pub(crate) fn at(&self, i: usize, j: usize) -> T {
+        self.data[self.offset + i * self.row_stride + j * self.col_stride]
+    }
+
+    /// The transposed view (strides swapped, no copy).
+    pub(crate) fn t(self) -> MatRef<'a, T> {
+        MatRef {
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+            ..self
+        }
+    }
+}
+
+impl<'a, T> MatMut<'a, T> {
+    /// Element `(i, j)`, to write.
+    #[inline(always)]
+    pub(crate) fn at_mut(&mut self, i: usize, j: usize) -> &mut T {
+        &mut self.data[self.offset + i * self.row_stride + j * self.col_stride]
+    }
+
+    /// The transposed view (strides swapped, no copy).
+    pub(crate) fn t(self) -> MatMut<'a, T> {
+        MatMut {
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+            ..self
+        }
+    }
+
     /// The same view, borrowed again (so it can be handed on and used after).
     fn reborrow(&mut self) -> MatMut<'_, T> {
         MatMut {
@@ -226,8 +258,8 @@ pub(crate) fn gemm<T: GemmElement>(
         // The product is an empty sum: C ← β·C (exactly 0 when β == 0).
         for i in 0..m {
             for j in 0..n {
-                let x = &mut c.data[c.offset + i * c.row_stride + j * c.col_stride];
-                *x = if beta == T::ZERO { T::ZERO } else { beta * *x };
+                let x = c.at_mut(i, j);
+                *x = blend(T::ZERO, T::ZERO, beta, *x);
             }
         }
         return;
@@ -286,6 +318,16 @@ pub(crate) fn gemm<T: GemmElement>(
     }
 }
 
+/// `α·value + β·old`, where `β = 0` ignores `old` (even NaN), as in BLAS.
+#[inline(always)]
+pub(crate) fn blend<T: Element>(alpha: T, value: T, beta: T, old: T) -> T {
+    if beta == T::ZERO {
+        alpha * value
+    } else {
+        alpha * value + beta * old
+    }
+}
+
 /// Products with at most this many multiply-adds (`m·k·n`) skip the
 /// library: its packing buffers are allocated on every call and its fixed
 /// cost is about 1,400 instructions, against a few per multiply-add for the
@@ -307,8 +349,7 @@ pub(crate) fn small_product<T: Element>(
         for j in 0..n {
             let mut acc = T::ZERO;
             for p in 0..k {
-                acc += a.data[a.offset + i * a.row_stride + p * a.col_stride]
-                    * b.data[b.offset + p * b.row_stride + j * b.col_stride];
+                acc += a.at(i, p) * b.at(p, j);
             }
             out.push(acc);
         }
@@ -327,23 +368,17 @@ fn small_gemm<T: Element>(
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
     beta: T,
-    c: MatMut<'_, T>,
+    mut c: MatMut<'_, T>,
 ) {
     for i in 0..m {
         for j in 0..n {
             let mut acc = T::ZERO;
             for p in 0..k {
-                let x = a.data[a.offset + i * a.row_stride + p * a.col_stride];
-                let y = b.data[b.offset + p * b.row_stride + j * b.col_stride];
-                acc += x * y;
+                acc += a.at(i, p) * b.at(p, j);
             }
-            let out = &mut c.data[c.offset + i * c.row_stride + j * c.col_stride];
+            let out = c.at_mut(i, j);
             // With β = 0 the old value is ignored (even NaN), as in BLAS.
-            *out = if beta == T::ZERO {
-                alpha * acc
-            } else {
-                alpha * acc + beta * *out
-            };
+            *out = blend(alpha, acc, beta, *out);
         }
     }
 }

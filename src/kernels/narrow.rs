@@ -22,7 +22,7 @@
 //! with AVX2 + FMA ([`super::simd`]); without them, [`gemm_narrow`]
 //! declines and the library runs.
 
-use super::gemm::{MatMut, MatRef};
+use super::gemm::{blend, MatMut, MatRef};
 use super::simd;
 use super::vector_math::madd;
 
@@ -41,40 +41,8 @@ pub(crate) struct Dims {
     pub(crate) n: usize,
 }
 
-/// `A[i, p] = data[offset + i·stride + p]` (rows contiguous).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Rows<'a> {
-    pub(crate) data: &'a [f32],
-    pub(crate) offset: usize,
-    pub(crate) stride: usize,
-}
-
-/// `A[i, p] = data[offset + i + p·stride]` (columns contiguous).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Columns<'a> {
-    pub(crate) data: &'a [f32],
-    pub(crate) offset: usize,
-    pub(crate) stride: usize,
-}
-
-/// `B[p, j] = data[offset + p·row_stride + j·col_stride]`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Strided<'a> {
-    pub(crate) data: &'a [f32],
-    pub(crate) offset: usize,
-    pub(crate) row_stride: usize,
-    pub(crate) col_stride: usize,
-}
-
-impl Strided<'_> {
-    #[inline(always)]
-    fn at(&self, p: usize, j: usize) -> f32 {
-        self.data[self.offset + p * self.row_stride + j * self.col_stride]
-    }
-}
-
 /// `B` (`k × n`, `n ≤ 16`) copied into `k` rows of 16, zero-padded.
-pub(crate) fn pack_narrow(k: usize, n: usize, b: Strided<'_>) -> Vec<f32> {
+pub(crate) fn pack_narrow(k: usize, n: usize, b: MatRef<'_, f32>) -> Vec<f32> {
     let mut packed = vec![0.0; k * MAX_NARROW];
     for (p, row) in packed.chunks_exact_mut(MAX_NARROW).enumerate() {
         for (j, v) in row[..n].iter_mut().enumerate() {
@@ -84,12 +52,12 @@ pub(crate) fn pack_narrow(k: usize, n: usize, b: Strided<'_>) -> Vec<f32> {
     packed
 }
 
-/// `out ← A·B` with `out` row-major `m × n` and `B` given packed by
-/// [`pack_narrow`].
+/// `out ← A·B` with `out` row-major `m × n`, `A`'s rows contiguous
+/// (column stride 1) and `B` given packed by [`pack_narrow`].
 #[inline(always)]
 pub(crate) fn rows_times_narrow<const FMA: bool>(
     shape: Dims,
-    a: Rows<'_>,
+    a: MatRef<'_, f32>,
     packed_b: &[f32],
     out: &mut [f32],
 ) {
@@ -108,12 +76,12 @@ pub(crate) fn rows_times_narrow<const FMA: bool>(
 fn rows_block<const R: usize, const FMA: bool>(
     Dims { k, n, .. }: Dims,
     i: usize,
-    a: Rows<'_>,
+    a: MatRef<'_, f32>,
     packed_b: &[f32],
     out: &mut [f32],
 ) {
     let rows: [&[f32]; R] = std::array::from_fn(|r| {
-        let start = a.offset + (i + r) * a.stride;
+        let start = a.offset + (i + r) * a.row_stride;
         &a.data[start..start + k]
     });
     let mut acc = [[0.0f32; MAX_NARROW]; R];
@@ -133,12 +101,13 @@ fn rows_block<const R: usize, const FMA: bool>(
 /// Columns of `C` computed together by [`columns_times_narrow`].
 const COLUMN_BLOCK: usize = 5;
 
-/// `out_t ← (A·B)ᵀ`, i.e. `out_t` is `n × m` row-major.
+/// `out_t ← (A·B)ᵀ`, i.e. `out_t` is `n × m` row-major, with `A`'s columns
+/// contiguous (row stride 1).
 #[inline(always)]
 pub(crate) fn columns_times_narrow<const FMA: bool>(
     shape: Dims,
-    a: Columns<'_>,
-    b: Strided<'_>,
+    a: MatRef<'_, f32>,
+    b: MatRef<'_, f32>,
     out_t: &mut [f32],
 ) {
     for j in (0..shape.n).step_by(COLUMN_BLOCK) {
@@ -163,14 +132,14 @@ fn columns_block<const W: usize, const FMA: bool>(
     Dims { m, k, n }: Dims,
     i: usize,
     j: usize,
-    a: Columns<'_>,
-    b: Strided<'_>,
+    a: MatRef<'_, f32>,
+    b: MatRef<'_, f32>,
     out_t: &mut [f32],
 ) {
     let width = (n - j).min(COLUMN_BLOCK);
     let mut acc = [[0.0f32; W]; COLUMN_BLOCK];
     for p in 0..k {
-        let start = a.offset + p * a.stride + i;
+        let start = a.offset + p * a.col_stride + i;
         let column: &[f32; W] = a.data[start..start + W].try_into().expect("W elements");
         for (q, acc) in acc.iter_mut().enumerate() {
             // Past the last column, repeat it (discarded below) rather than
@@ -210,46 +179,23 @@ pub(crate) fn gemm_narrow(
             return false;
         }
         // Cᵀ = Bᵀ·Aᵀ: the same product with the roles and strides swapped.
-        let (at, bt) = (transpose(b), transpose(a));
-        let ct = MatMut {
-            data: c.data,
-            offset: c.offset,
-            row_stride: c.col_stride,
-            col_stride: c.row_stride,
-        };
-        return gemm_narrow(n, k, m, alpha, at, bt, beta, ct);
+        return gemm_narrow(n, k, m, alpha, b.t(), a.t(), beta, c.t());
     }
     let shape = Dims { m, k, n };
-    let b = Strided {
-        data: b.data,
-        offset: b.offset,
-        row_stride: b.row_stride,
-        col_stride: b.col_stride,
-    };
     if a.col_stride == 1 {
-        let rows = Rows {
-            data: a.data,
-            offset: a.offset,
-            stride: a.row_stride,
-        };
         let packed = pack_narrow(k, n, b);
         if alpha == 1.0 && beta == 0.0 && c.col_stride == 1 && c.row_stride == n {
             let out = &mut c.data[c.offset..c.offset + m * n];
-            simd::rows_times_narrow(shape, rows, &packed, out);
+            simd::rows_times_narrow(shape, a, &packed, out);
         } else {
             let mut out = vec![0.0; m * n];
-            simd::rows_times_narrow(shape, rows, &packed, &mut out);
+            simd::rows_times_narrow(shape, a, &packed, &mut out);
             store(m, n, alpha, beta, c, |i, j| out[i * n + j]);
         }
         true
     } else if a.row_stride == 1 {
-        let columns = Columns {
-            data: a.data,
-            offset: a.offset,
-            stride: a.col_stride,
-        };
         let mut out_t = vec![0.0; n * m];
-        simd::columns_times_narrow(shape, columns, b, &mut out_t);
+        simd::columns_times_narrow(shape, a, b, &mut out_t);
         store(m, n, alpha, beta, c, |i, j| out_t[j * m + i]);
         true
     } else {
@@ -257,32 +203,19 @@ pub(crate) fn gemm_narrow(
     }
 }
 
-fn transpose(a: MatRef<'_, f32>) -> MatRef<'_, f32> {
-    MatRef {
-        row_stride: a.col_stride,
-        col_stride: a.row_stride,
-        ..a
-    }
-}
-
-/// `C[i, j] ← α·value(i, j) + β·C[i, j]` (with `β = 0`, old contents, even
-/// NaN, are ignored, as in BLAS).
+/// `C[i, j] ← α·value(i, j) + β·C[i, j]` (see [`blend`]).
 fn store(
     m: usize,
     n: usize,
     alpha: f32,
     beta: f32,
-    c: MatMut<'_, f32>,
+    mut c: MatMut<'_, f32>,
     value: impl Fn(usize, usize) -> f32,
 ) {
     for i in 0..m {
         for j in 0..n {
-            let out = &mut c.data[c.offset + i * c.row_stride + j * c.col_stride];
-            *out = if beta == 0.0 {
-                alpha * value(i, j)
-            } else {
-                alpha * value(i, j) + beta * *out
-            };
+            let out = c.at_mut(i, j);
+            *out = blend(alpha, value(i, j), beta, *out);
         }
     }
 }
@@ -356,17 +289,15 @@ mod tests {
         for (m, k, n) in SHAPES {
             let d = Dims { m, k, n };
             let b = values(k * n + 3, 0.71);
-            let bs = Strided {
-                data: &b,
+            // B stored transposed, as for `x·Wᵀ`.
+            let bs = MatRef {
                 offset: 3,
-                row_stride: 1,
-                col_stride: k, // B stored transposed, as for `x·Wᵀ`
+                ..mat(&b, 1, k)
             };
             let a_rows = values(2 + m * (k + 1), 0.37); // rows padded by 1
-            let rows = Rows {
-                data: &a_rows,
+            let rows = MatRef {
                 offset: 2,
-                stride: k + 1,
+                ..mat(&a_rows, k + 1, 1)
             };
             let want = reference(d, |i, p| a_rows[2 + i * (k + 1) + p], |p, j| bs.at(p, j));
             let mut out = vec![f32::NAN; m * n];
@@ -374,10 +305,9 @@ mod tests {
             assert_close(&out, &want, k, &format!("rows {m}x{k}x{n}"));
 
             let a_cols = values(1 + k * (m + 2), 0.53); // columns padded by 2
-            let columns = Columns {
-                data: &a_cols,
+            let columns = MatRef {
                 offset: 1,
-                stride: m + 2,
+                ..mat(&a_cols, 1, m + 2)
             };
             let want = reference(d, |i, p| a_cols[1 + p * (m + 2) + i], |p, j| bs.at(p, j));
             let mut out_t = vec![f32::NAN; n * m];

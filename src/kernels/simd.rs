@@ -22,6 +22,7 @@
 //! of 10 38 → 26 µs.
 #![allow(unsafe_code)]
 
+use super::gemm::MatRef;
 use super::{narrow, vector_math};
 
 /// True when the running CPU has AVX2 and FMA and the environment variable
@@ -92,7 +93,7 @@ multiversion! {
     /// See [`narrow::rows_times_narrow`].
     fn rows_times_narrow(
         shape: narrow::Dims,
-        a: narrow::Rows<'_>,
+        a: MatRef<'_, f32>,
         packed_b: &[f32],
         out: &mut [f32],
     ) => narrow::rows_times_narrow
@@ -102,8 +103,8 @@ multiversion! {
     /// See [`narrow::columns_times_narrow`].
     fn columns_times_narrow(
         shape: narrow::Dims,
-        a: narrow::Columns<'_>,
-        b: narrow::Strided<'_>,
+        a: MatRef<'_, f32>,
+        b: MatRef<'_, f32>,
         out_t: &mut [f32],
     ) => narrow::columns_times_narrow
 }
