@@ -56,12 +56,10 @@ pub(crate) fn sum_dims<T: Element>(x: &Tensor, dims: &[usize]) -> Vec<T> {
             if row == 0 {
                 return vec![T::ZERO; n_out];
             }
-            let mut out = cache::with_capacity(n_out);
-            out.extend(
+            cache::collect(
                 d.chunks_exact(row)
                     .map(|r| T::from_f64(r.iter().map(|v| v.to_f64()).sum())),
-            );
-            out
+            )
         });
     }
     let mut acc = cache::zeroed::<f64>(n_out);
@@ -79,8 +77,7 @@ pub(crate) fn sum_dims<T: Element>(x: &Tensor, dims: &[usize]) -> Vec<T> {
     } else {
         for_each_reduced::<T>(x, &kept, |o, v| acc[o] += v.to_f64());
     }
-    let mut out = cache::with_capacity(n_out);
-    out.extend(acc.iter().map(|&v| T::from_f64(v)));
+    let out = cache::collect(acc.iter().map(|&v| T::from_f64(v)));
     cache::recycle(acc);
     out
 }

@@ -103,37 +103,22 @@ fn keep<T: Element>(buffer: Vec<T>) {
     });
 }
 
-/// A cached buffer with capacity exactly `len`, emptied, if there is one
-/// (only large buffers are ever cached).
+/// A cached buffer with capacity exactly `len`, if there is one: emptied,
+/// or with `full` one whose length is also `len`, contents kept.
 #[inline(never)]
-fn take<T: Element>(len: usize) -> Option<Vec<T>> {
-    CACHE
-        .try_with(|cache| {
-            let mut cache = cache.try_borrow_mut().ok()?;
-            let list = T::cache_list(&mut cache);
-            let at = list.iter().rposition(|v| v.capacity() == len)?;
-            let mut buffer = list.remove(at);
-            cache.bytes -= bytes_of::<T>(len);
-            buffer.clear();
-            Some(buffer)
-        })
-        .ok()
-        .flatten()
-}
-
-/// A cached buffer whose length and capacity are both `len`, contents
-/// kept, if there is one.
-#[inline(never)]
-fn take_full<T: Element>(len: usize) -> Option<Vec<T>> {
+fn take<T: Element>(len: usize, full: bool) -> Option<Vec<T>> {
     CACHE
         .try_with(|cache| {
             let mut cache = cache.try_borrow_mut().ok()?;
             let list = T::cache_list(&mut cache);
             let at = list
                 .iter()
-                .rposition(|v| v.capacity() == len && v.len() == len)?;
-            let buffer = list.remove(at);
+                .rposition(|v| v.capacity() == len && (!full || v.len() == len))?;
+            let mut buffer = list.remove(at);
             cache.bytes -= bytes_of::<T>(len);
+            if !full {
+                buffer.clear();
+            }
             Some(buffer)
         })
         .ok()
@@ -155,7 +140,7 @@ pub(crate) fn worth_keeping<T>(capacity: usize) -> bool {
 #[inline]
 pub(crate) fn with_capacity<T: Element>(len: usize) -> Vec<T> {
     if is_large::<T>(len) {
-        if let Some(buffer) = take(len) {
+        if let Some(buffer) = take(len, false) {
             return buffer;
         }
     }
@@ -168,7 +153,7 @@ pub(crate) fn with_capacity<T: Element>(len: usize) -> Vec<T> {
 pub(crate) fn collect<T: Element>(iter: impl ExactSizeIterator<Item = T>) -> Vec<T> {
     let len = iter.len();
     if is_large::<T>(len) {
-        if let Some(mut buffer) = take(len) {
+        if let Some(mut buffer) = take(len, false) {
             buffer.extend(iter);
             return buffer;
         }
@@ -182,7 +167,7 @@ pub(crate) fn collect<T: Element>(iter: impl ExactSizeIterator<Item = T>) -> Vec
 #[inline]
 pub(crate) fn scratch<T: Element>(len: usize) -> Vec<T> {
     if is_large::<T>(len) {
-        if let Some(buffer) = take_full(len) {
+        if let Some(buffer) = take(len, true) {
             return buffer;
         }
     }
@@ -193,7 +178,7 @@ pub(crate) fn scratch<T: Element>(len: usize) -> Vec<T> {
 #[inline]
 pub(crate) fn zeroed<T: Element>(len: usize) -> Vec<T> {
     if is_large::<T>(len) {
-        if let Some(mut buffer) = take(len) {
+        if let Some(mut buffer) = take(len, false) {
             buffer.resize(len, T::ZERO);
             return buffer;
         }
@@ -240,8 +225,10 @@ mod tests {
         let ptr = v.as_ptr();
         recycle(v);
         assert_eq!(cached_bytes(), 40_000);
-        assert!(with_capacity::<f32>(len + 1).is_empty()); // no match: fresh
-        assert!(zeroed::<f64>(len).iter().all(|&x| x == 0.0)); // other dtype: fresh
+        // Another length, or another dtype, takes nothing from the cache.
+        drop(with_capacity::<f32>(len + 1));
+        drop(zeroed::<f64>(len));
+        assert_eq!(cached_bytes(), 40_000);
         let again = zeroed::<f32>(len);
         assert_eq!(again.as_ptr(), ptr);
         assert!(again.iter().all(|&x| x == 0.0), "a reused buffer is zeroed");
