@@ -37,6 +37,15 @@ fn position(shape: &Shape, mut k: usize) -> String {
     format!("{coords:?}")
 }
 
+/// Whether `v` is a finite integer (index tensors and class ids are float
+/// tensors of integral values). Without a `trunc` call, which `f64::fract`
+/// is on baseline x86-64, once per value: every finite `f64` of magnitude
+/// at least 2⁵² is an integer, and below that the round trip through `i64`
+/// is exact.
+pub(crate) fn is_integral(v: f64) -> bool {
+    v.is_finite() && (v.abs() >= 4_503_599_627_370_496.0 || v as i64 as f64 == v)
+}
+
 /// Reads an index tensor, checking that every value is a finite integer in
 /// `0..size`. Errors name the op, the first bad value and where it is.
 pub(crate) fn checked_indices(
@@ -49,7 +58,7 @@ pub(crate) fn checked_indices(
     let mut out = Vec::with_capacity(raw.len());
     for (k, &v) in raw.iter().enumerate() {
         let at = || position(index.shape(), k);
-        if !v.is_finite() || v.fract() != 0.0 {
+        if !is_integral(v) {
             return Err(Error::invalid(
                 op,
                 format!(
@@ -458,5 +467,37 @@ mod tests {
         assert_eq!(position(&shape, 0), "[0, 0]");
         assert_eq!(position(&shape, 5), "[1, 2]");
         assert_eq!(position(&Shape::scalar(), 0), "[]");
+    }
+}
+
+#[cfg(test)]
+mod integral_tests {
+    #[test]
+    fn is_integral_agrees_with_fract() {
+        let values = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            -0.5,
+            2.0f64.powi(52),
+            2.0f64.powi(52) + 1.0,
+            2.0f64.powi(52) - 0.5,
+            1e300,
+            -1e300,
+            9.3e18,
+            -9.3e18,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            99.999,
+            -100.0,
+        ];
+        for v in values {
+            let want = v.is_finite() && v.fract() == 0.0;
+            assert_eq!(super::is_integral(v), want, "{v}");
+        }
     }
 }

@@ -11,6 +11,7 @@ use crate::autograd::function::{Backward, BackwardCtx, GradInputs};
 use crate::autograd::tape::record;
 use crate::dtype::{dispatch, Element};
 use crate::error::{Error, Result};
+use crate::ops::index::is_integral;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 
@@ -146,14 +147,6 @@ pub(crate) fn read_class_targets(
         .collect()
 }
 
-/// Whether `v` is a finite integer. Without a `trunc` call (`f64::fract`
-/// is a library call on baseline x86-64, once per target): every finite
-/// `f64` of magnitude at least 2⁵² is an integer, and below that the
-/// round trip through `i64` is exact.
-fn is_integral(v: f64) -> bool {
-    v.is_finite() && (v.abs() >= 4_503_599_627_370_496.0 || v as i64 as f64 == v)
-}
-
 /// Reads a per-class weight vector: 1-d of length C, finite.
 pub(crate) fn read_class_weight(
     op: &'static str,
@@ -265,38 +258,6 @@ pub(crate) fn total_weight(targets: &[Option<usize>], weight: Option<&[f64]>) ->
         .flatten()
         .map(|&c| weight.map_or(1.0, |w| w[c]))
         .sum()
-}
-
-#[cfg(test)]
-mod integral_tests {
-    #[test]
-    fn is_integral_agrees_with_fract() {
-        let values = [
-            0.0,
-            -0.0,
-            1.0,
-            -1.0,
-            0.5,
-            -0.5,
-            2.0f64.powi(52),
-            2.0f64.powi(52) + 1.0,
-            2.0f64.powi(52) - 0.5,
-            1e300,
-            -1e300,
-            9.3e18,
-            -9.3e18,
-            f64::MIN_POSITIVE,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NAN,
-            99.999,
-            -100.0,
-        ];
-        for v in values {
-            let want = v.is_finite() && v.fract() == 0.0;
-            assert_eq!(super::is_integral(v), want, "{v}");
-        }
-    }
 }
 
 #[cfg(test)]
