@@ -54,6 +54,16 @@ impl<'a, T: Copy> MatRef<'a, T> {
 }
 
 impl<'a, T> MatMut<'a, T> {
+    /// A whole slice as a row-major matrix with `cols` columns.
+    pub(crate) fn row_major(data: &'a mut [T], cols: usize) -> MatMut<'a, T> {
+        MatMut {
+            data,
+            offset: 0,
+            row_stride: cols,
+            col_stride: 1,
+        }
+    }
+
     /// Element `(i, j)`, to write.
     #[inline(always)]
     pub(crate) fn at_mut(&mut self, i: usize, j: usize) -> &mut T {

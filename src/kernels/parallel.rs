@@ -77,13 +77,16 @@ pub(crate) fn gemm_split<T: GemmElement + Send + Sync>(
             offset: a.offset + row0 * a.row_stride,
             ..a
         };
-        let c_block = MatMut {
-            data: block,
-            offset: 0,
-            row_stride: n,
-            col_stride: 1,
-        };
-        gemm(rows, k, n, T::ONE, a_block, b, T::ZERO, c_block);
+        gemm(
+            rows,
+            k,
+            n,
+            T::ONE,
+            a_block,
+            b,
+            T::ZERO,
+            MatMut::row_major(block, n),
+        );
     };
     if threads <= 1 || n == 0 {
         whole(m, 0, c);
@@ -180,13 +183,16 @@ fn split_cols<T: GemmElement + Send + Sync>(
             offset: b.offset + j0 * b.col_stride,
             ..b
         };
-        let c_block = MatMut {
-            data: out,
-            offset: 0,
-            row_stride: w,
-            col_stride: 1,
-        };
-        gemm(m, k, w, T::ONE, a, b_block, T::ZERO, c_block);
+        gemm(
+            m,
+            k,
+            w,
+            T::ONE,
+            a,
+            b_block,
+            T::ZERO,
+            MatMut::row_major(out, w),
+        );
     };
     run_blocks(blocks.iter().copied().zip(buffers.iter_mut()), &|(
         block,

@@ -191,7 +191,7 @@ fn matmul_forward(op: &'static str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
                 for_each_offsets(&batch, [&sa, &sb], [la.offset, lb.offset], |[oa, ob]| {
                     let lhs_mat = MatRef { data: da, offset: oa, row_stride: lhs.row_stride, col_stride: lhs.col_stride };
                     let rhs_mat = MatRef { data: db, offset: ob, row_stride: rhs.row_stride, col_stride: rhs.col_stride };
-                    let c = MatMut { data: &mut out[at..at + step], offset: 0, row_stride: n, col_stride: 1 };
+                    let c = MatMut::row_major(&mut out[at..at + step], n);
                     gemm::<T>(rows, k, n, T::ONE, lhs_mat, rhs_mat, T::ZERO, c);
                     at += step;
                 });
