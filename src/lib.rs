@@ -58,8 +58,8 @@ pub mod train;
 
 pub use autograd::{
     clear_tape, detect_anomaly, enable_grad, grad, grad_with, gradcheck, gradcheck_outputs,
-    gradgradcheck, is_grad_enabled, no_grad, tape_len, trace, BackwardOptions, GradcheckOptions,
-    GradcheckReport, NoGradGuard, Trace, TraceEntry,
+    gradgradcheck, is_grad_enabled, no_grad, tape_len, trace, BackwardOptions, GradPath,
+    GradcheckOptions, GradcheckReport, NoGradGuard, Trace, TraceEntry,
 };
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use smallvec::SmallVec;
 
 use super::anomaly;
-use super::function::{BackwardCtx, GradInputs};
+use super::function::{Accelerated, Backward, BackwardCtx, GradInputs};
 use super::mode::GradModeGuard;
 use super::tape::{EntryKind, GradMeta, GraphToken, InputRef, LeafMeta, TAPE};
 use super::trace;
@@ -333,16 +333,12 @@ fn sweep(
             grads[i].take()
         }
         .expect("checked above");
-        let ctx = BackwardCtx {
-            index: i,
-            inputs: &inputs,
-            token: ctx_token.clone(),
-        };
+        let ctx = BackwardCtx::new(i, &inputs, ctx_token.clone());
         let name = backward.name();
         let outcome = (|| -> Result<()> {
             // Used in place inside the `Result`: unwrapping it with `?`
             // would copy the inline list (two tensors' worth) once more.
-            let mut result = backward.backward_owned(&ctx, g);
+            let mut result = run_rule(&*backward, &ctx, g, create_graph);
             let Ok(input_grads) = result.as_mut() else {
                 return result.map(|_| ());
             };
@@ -366,6 +362,25 @@ fn sweep(
         outcome?;
     }
     Ok((grads, leaf_roots))
+}
+
+/// The one place that chooses between an op's definition and its
+/// accelerator: a backward that records a graph of the gradient calls the
+/// definition; any other calls the accelerator, falling back to the
+/// definition when it declines.
+fn run_rule(
+    backward: &dyn Backward,
+    ctx: &BackwardCtx<'_>,
+    g: Tensor,
+    create_graph: bool,
+) -> Result<GradInputs> {
+    if create_graph {
+        return backward.backward(ctx, &g);
+    }
+    match backward.first_order(ctx, g)? {
+        Accelerated::Done(grads) => Ok(grads),
+        Accelerated::Declined(g) => backward.backward(ctx, &g),
+    }
 }
 
 type TakenOp = (Box<dyn super::function::Backward>, SmallVec<[InputRef; 2]>);

@@ -4,12 +4,23 @@
 //! [`record`](super::tape::record) with a value implementing [`Backward`]
 //! that holds what the gradient needs ([`Saved`] tensors, scalars, shapes).
 //!
-//! Backward rules are written with the same differentiable tensor ops as
-//! forward code. During an ordinary `backward()` grad mode is off, so those
-//! ops record nothing and cost no more than plain kernels. With
-//! `create_graph`, grad mode is on and [`BackwardCtx::input`] /
-//! [`BackwardCtx::output`] re-attach saved tensors to their tape entries, so
-//! the gradient is itself part of the graph and can be differentiated again.
+//! An op's backward has one definition and at most one accelerator:
+//!
+//! - [`Backward::backward`] is the **definition**: the gradients written
+//!   with the same differentiable tensor ops as forward code. It is what
+//!   makes second order work: with `create_graph`, grad mode is on and
+//!   [`BackwardCtx::input`] / [`BackwardCtx::output`] re-attach saved
+//!   tensors to their tape entries, so the gradient is itself recorded.
+//! - [`Backward::first_order`] is an optional **accelerator**: the same
+//!   numbers in one fused pass, for an ordinary (first-order) backward. It
+//!   owns the incoming gradient, so it may write its result into that
+//!   buffer when nothing else shares it ([`Tensor::is_exclusive`]).
+//!
+//! Only the sweep (src/autograd/backward.rs) chooses between them: under
+//! `create_graph` it calls the definition, otherwise the accelerator, and
+//! the definition when the accelerator declines. No rule asks which kind of
+//! backward is running. `gradcheck` computes every Jacobian both ways and
+//! names the one that disagrees with finite differences.
 
 use std::rc::Rc;
 
@@ -22,23 +33,37 @@ use crate::tensor::Tensor;
 /// One gradient per op input; `None` where the input needs none.
 pub(crate) type GradInputs = SmallVec<[Option<Tensor>; 2]>;
 
+/// What an accelerator did with the gradient it was handed.
+pub(crate) enum Accelerated {
+    /// It computed the input gradients.
+    Done(GradInputs),
+    /// It does not apply here (a layout or case it has no fused pass for);
+    /// the gradient is handed back for the definition.
+    Declined(Tensor),
+}
+
 /// The backward half of an op.
 pub(crate) trait Backward {
     /// The op's name, shown in printed tapes and `grad_fn`.
     fn name(&self) -> &'static str;
 
-    /// Given the gradient of the loss with respect to the op's output,
-    /// returns the gradients with respect to its inputs, in input order.
+    /// The definition: given the gradient of the loss with respect to the
+    /// op's output, the gradients with respect to its inputs, in input
+    /// order, written with differentiable ops.
     fn backward(&self, ctx: &BackwardCtx<'_>, grad: &Tensor) -> Result<GradInputs>;
 
-    /// [`backward`](Backward::backward) given ownership of `grad`, which the
-    /// sweep no longer needs: a rule whose result has `grad`'s shape may
-    /// compute it in `grad`'s own buffer when nothing else shares it (see
-    /// [`Tensor::is_exclusive`]), saving an allocation per op. Only for
-    /// first-order backward (`ctx.token.is_none()`). The default borrows.
-    fn backward_owned(&self, ctx: &BackwardCtx<'_>, grad: Tensor) -> Result<GradInputs> {
-        self.backward(ctx, &grad)
+    /// The optional first-order accelerator: the same numbers as
+    /// [`backward`](Backward::backward) in a fused pass. Called only for a
+    /// backward that builds no graph; the default declines.
+    fn first_order(&self, ctx: &BackwardCtx<'_>, grad: Tensor) -> Result<Accelerated> {
+        let _ = ctx;
+        Ok(Accelerated::Declined(grad))
     }
+}
+
+/// Shorthand for an accelerator's result: one gradient per input.
+pub(crate) fn done(grads: impl IntoIterator<Item = Option<Tensor>>) -> Result<Accelerated> {
+    Ok(Accelerated::Done(grads.into_iter().collect()))
 }
 
 /// A tensor saved for backward, stripped of its graph links so the tape
@@ -61,13 +86,24 @@ impl Saved {
 
 /// What the sweep tells an op's backward.
 pub(crate) struct BackwardCtx<'a> {
-    pub(crate) index: usize,
-    pub(crate) inputs: &'a [InputRef],
+    index: usize,
+    inputs: &'a [InputRef],
     /// `Some` when building a differentiable gradient (`create_graph`).
-    pub(crate) token: Option<Rc<GraphToken>>,
+    /// Private: rules do not branch on it; only the sweep sets it.
+    token: Option<Rc<GraphToken>>,
 }
 
-impl BackwardCtx<'_> {
+impl<'a> BackwardCtx<'a> {
+    /// The context of entry `index` with the given input references;
+    /// `token` is `Some` exactly when the gradient is being recorded.
+    pub(super) fn new(index: usize, inputs: &'a [InputRef], token: Option<Rc<GraphToken>>) -> Self {
+        BackwardCtx {
+            index,
+            inputs,
+            token,
+        }
+    }
+
     /// Whether input `k` needs a gradient; rules skip work for constants
     /// (e.g. the data matrix of a first layer).
     pub(crate) fn needs_grad(&self, k: usize) -> bool {

@@ -49,6 +49,31 @@ pub struct InputCheck {
     pub worst_values: (f64, f64),
     /// True when every entry is within tolerance.
     pub passed: bool,
+    /// Which ways of computing the gradient disagreed with finite
+    /// differences (empty when `passed`).
+    pub failing: Vec<GradPath>,
+}
+
+/// The two ways backward computes an op's gradient, which `gradcheck`
+/// checks separately: an op's definition (its rule written in
+/// differentiable ops, run with `create_graph`, as second order uses it)
+/// and its first-order accelerator (a fused pass used by an ordinary
+/// backward; where an op has none, the definition again).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GradPath {
+    /// The first-order backward, through each op's accelerator.
+    Accelerator,
+    /// The definition, recorded as under `create_graph`.
+    Definition,
+}
+
+impl fmt::Display for GradPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            GradPath::Accelerator => "first-order accelerator",
+            GradPath::Definition => "definition (create_graph)",
+        })
+    }
 }
 
 /// The result of a gradient check: one [`InputCheck`] per input.
@@ -75,6 +100,9 @@ impl fmt::Display for GradcheckReport {
                 c.max_abs_error,
                 c.max_rel_error
             )?;
+            for (k, path) in c.failing.iter().enumerate() {
+                write!(f, "{} {path}", if k == 0 { " in the" } else { " and the" })?;
+            }
             if let Some((o, e)) = c.worst_at {
                 write!(
                     f,
@@ -130,9 +158,9 @@ pub fn gradcheck_outputs(
     };
 
     // Analytic Jacobian: one backward per output element, seeded one-hot;
-    // computed twice, without and with `create_graph`, because the two take
-    // different code paths (fused first-order kernels vs differentiable
-    // rules) and both must be right.
+    // computed twice, without and with `create_graph`, because the sweep
+    // runs each op's accelerator in the first and its definition in the
+    // second, and both must be right.
     let first_order = analytic_jacobian(&f, &make_leaves(&base), inputs, false)?;
     let differentiable_rules = analytic_jacobian(&f, &make_leaves(&base), inputs, true)?;
     let total_out = first_order.total_out;
@@ -155,13 +183,19 @@ pub fn gradcheck_outputs(
             values[i][e] = x0;
             for out in 0..total_out {
                 let numeric = (plus[out] - minus[out]) / (2.0 * options.eps);
-                for analytic in [&first_order, &differentiable_rules] {
+                for (path, analytic) in [
+                    (GradPath::Accelerator, &first_order),
+                    (GradPath::Definition, &differentiable_rules),
+                ] {
                     let a = analytic.values[i][out * n + e];
                     let abs_err = (a - numeric).abs();
                     let rel_err = abs_err / numeric.abs().max(1e-12);
                     let ok = abs_err <= options.atol + options.rtol * numeric.abs();
                     if !ok || a.is_nan() != numeric.is_nan() {
                         check.passed = false;
+                        if !check.failing.contains(&path) {
+                            check.failing.push(path);
+                        }
                     }
                     if abs_err > check.max_abs_error || check.worst_at.is_none() || abs_err.is_nan()
                     {
@@ -301,4 +335,87 @@ pub fn gradgradcheck(
         &all_inputs,
         options,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    //! gradcheck must name the way of computing a gradient that is wrong:
+    //! an op is recorded whose definition or accelerator is deliberately
+    //! off, and the report must fail and say which.
+
+    use super::*;
+    use crate::autograd::function::{done, Accelerated, Backward, BackwardCtx, GradInputs};
+    use crate::autograd::tape::record;
+
+    /// `y = 3x`, with a definition and an accelerator that can each be
+    /// made wrong by a factor.
+    struct Triple {
+        definition_factor: f64,
+        accelerator_factor: Option<f64>,
+    }
+
+    impl Backward for Triple {
+        fn name(&self) -> &'static str {
+            "Triple"
+        }
+        fn backward(&self, _ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
+            Ok(smallvec::smallvec![Some(
+                g.try_mul_scalar(self.definition_factor)?
+            )])
+        }
+        fn first_order(&self, _ctx: &BackwardCtx<'_>, g: Tensor) -> Result<Accelerated> {
+            match self.accelerator_factor {
+                Some(c) => done([Some(g.try_mul_scalar(c)?)]),
+                None => Ok(Accelerated::Declined(g)),
+            }
+        }
+    }
+
+    fn check(definition_factor: f64, accelerator_factor: Option<f64>) -> GradcheckReport {
+        let x = Tensor::new([0.5f64, -1.0, 2.0]);
+        gradcheck(
+            |xs| {
+                let out = crate::no_grad(|| xs[0].mul_scalar(3.0));
+                record(out, &[&xs[0]], |_| Triple {
+                    definition_factor,
+                    accelerator_factor,
+                })
+            },
+            &[x],
+            GradcheckOptions::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_correct_op_passes_both_ways() {
+        assert!(check(3.0, Some(3.0)).passed());
+        assert!(check(3.0, None).passed());
+    }
+
+    #[test]
+    fn a_wrong_accelerator_is_named() {
+        let report = check(3.0, Some(3.001));
+        assert!(!report.passed());
+        assert_eq!(report.inputs[0].failing, vec![GradPath::Accelerator]);
+        assert!(
+            report.to_string().contains("first-order accelerator"),
+            "{report}"
+        );
+    }
+
+    #[test]
+    fn a_wrong_definition_is_named() {
+        let report = check(2.999, Some(3.0));
+        assert!(!report.passed());
+        assert_eq!(report.inputs[0].failing, vec![GradPath::Definition]);
+        assert!(report.to_string().contains("definition"), "{report}");
+        // Without an accelerator the first-order backward runs the
+        // definition too, so both disagree.
+        let report = check(2.999, None);
+        assert_eq!(
+            report.inputs[0].failing,
+            vec![GradPath::Accelerator, GradPath::Definition]
+        );
+    }
 }

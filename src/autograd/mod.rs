@@ -12,7 +12,8 @@ pub(crate) mod trace;
 pub use anomaly::{detect_anomaly, is_anomaly_enabled};
 pub use backward::{grad, grad_with, BackwardOptions};
 pub use gradcheck::{
-    gradcheck, gradcheck_outputs, gradgradcheck, GradcheckOptions, GradcheckReport, InputCheck,
+    gradcheck, gradcheck_outputs, gradgradcheck, GradPath, GradcheckOptions, GradcheckReport,
+    InputCheck,
 };
 pub use mode::{enable_grad, is_grad_enabled, no_grad, GradModeGuard, NoGradGuard};
 pub use tape::{clear_tape, tape_len};

@@ -5,7 +5,7 @@
 //! to [`sum_to`](Tensor::try_sum_to), the one rule that undoes broadcasting.
 
 use super::{panicking, same_dtype};
-use crate::autograd::function::{Backward, BackwardCtx, GradInputs, Saved};
+use crate::autograd::function::{Accelerated, Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
 use crate::dtype::{dispatch, Element};
 use crate::error::Result;
@@ -128,6 +128,62 @@ impl Tensor {
     panicking!(minimum => try_minimum(other: &Tensor) -> Tensor);
 }
 
+impl Tensor {
+    /// `log(e^self + e^other)` with broadcasting, computed without overflow
+    /// (`torch.logaddexp`): `max + log1p(e^−|self − other|)`. Two equal
+    /// infinities give that infinity, as in PyTorch.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let a = Tensor::new([1000.0f64, 0.0]);
+    /// let b = Tensor::new([1000.0f64, f64::NEG_INFINITY]);
+    /// let y = a.logaddexp(&b).to_vec::<f64>();
+    /// assert!((y[0] - (1000.0 + 2f64.ln())).abs() < 1e-12 && y[1] == 0.0);
+    /// ```
+    pub fn try_logaddexp(&self, other: &Tensor) -> Result<Tensor> {
+        let out = forward!("logaddexp", self, other, |x, y| {
+            if x == y {
+                // Also the case of two equal infinities, where x − y is NaN.
+                x + T::from_f64(std::f64::consts::LN_2)
+            } else {
+                x.max_nan(y) + (-(x - y).abs()).exp().ln_1p()
+            }
+        });
+        record(out, &[self, other], |out| LogaddexpBackward {
+            a: Saved::new(self),
+            b: Saved::new(other),
+            out: Saved::new(out),
+        })
+    }
+    panicking!(logaddexp => try_logaddexp(other: &Tensor) -> Tensor);
+}
+
+struct LogaddexpBackward {
+    a: Saved,
+    b: Saved,
+    out: Saved,
+}
+
+impl Backward for LogaddexpBackward {
+    fn name(&self) -> &'static str {
+        "Logaddexp"
+    }
+    // ∂/∂a log(eᵃ + eᵇ) = eᵃ / (eᵃ + eᵇ) = e^(a − out), and likewise for b:
+    // each input's share of the sum, summed back to its shape.
+    fn backward(&self, ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
+        let out = ctx.output(&self.out);
+        let share = |k: usize, saved: &Saved| -> Result<Option<Tensor>> {
+            if !ctx.needs_grad(k) {
+                return Ok(None);
+            }
+            let x = ctx.input(k, saved);
+            let d = x.try_sub(&out)?.try_exp()?;
+            reduce_to(ctx, k, g.try_mul(&d), saved.value().shape())
+        };
+        Ok(smallvec::smallvec![share(0, &self.a)?, share(1, &self.b)?])
+    }
+}
+
 struct AddBackward {
     shapes: [Shape; 2],
 }
@@ -143,11 +199,12 @@ impl Backward for AddBackward {
         ])
     }
 
-    fn backward_owned(&self, ctx: &BackwardCtx<'_>, g: Tensor) -> Result<GradInputs> {
-        // The common case of a bias or residual add without broadcasting:
-        // both gradients are `g` itself, handed on without `sum_to` calls.
+    /// Accelerator for the common case of a bias or residual add without
+    /// broadcasting: both gradients are `g` itself, handed on without
+    /// `sum_to` calls or a clone for an input that needs none.
+    fn first_order(&self, ctx: &BackwardCtx<'_>, g: Tensor) -> Result<Accelerated> {
         if self.shapes.iter().any(|s| s != g.shape()) {
-            return self.backward(ctx, &g);
+            return Ok(Accelerated::Declined(g));
         }
         let grads = match (ctx.needs_grad(0), ctx.needs_grad(1)) {
             (true, true) => [Some(g.clone()), Some(g)],
@@ -155,7 +212,7 @@ impl Backward for AddBackward {
             (false, true) => [None, Some(g)],
             (false, false) => [None, None],
         };
-        Ok(GradInputs::from_buf(grads))
+        Ok(Accelerated::Done(GradInputs::from_buf(grads)))
     }
 }
 

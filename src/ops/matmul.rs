@@ -8,7 +8,7 @@
 use smallvec::SmallVec;
 
 use super::{panicking, same_dtype};
-use crate::autograd::function::{Backward, BackwardCtx, GradInputs, Saved};
+use crate::autograd::function::{done, Accelerated, Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
 use crate::dtype::{dispatch, DType, Element};
 use crate::error::{Error, Result};
@@ -322,6 +322,18 @@ impl Backward for MatmulBackward {
     fn name(&self) -> &'static str {
         self.name
     }
+    /// Accelerator for operands of rank 1 or 2 (except the dot product):
+    /// the products of `backward_unbatched` handed straight to the kernel.
+    fn first_order(&self, ctx: &BackwardCtx<'_>, g: Tensor) -> Result<Accelerated> {
+        let (a, b) = (self.a.value(), self.b.value());
+        let (ra, rb) = (a.ndim(), b.ndim());
+        if ra > 2 || rb > 2 || (ra, rb) == (1, 1) {
+            return Ok(Accelerated::Declined(g));
+        }
+        let [ga, gb] = self.first_order_unbatched(ctx, &g, a, b);
+        done([ga, gb])
+    }
+
     // With vectors lifted to [1, k] / [k, 1] matrices and g to the full
     // [batch.., m, n] shape: gA = g·Bᵀ, gB = Aᵀ·g, each summed over the batch
     // dims its input was broadcast along, then reshaped back (dropping the
@@ -367,9 +379,6 @@ impl MatmulBackward {
         let a = ctx.input(0, &self.a);
         let b = ctx.input(1, &self.b);
         let (ra, rb) = (a.ndim(), b.ndim());
-        if ctx.token.is_none() && (ra, rb) != (1, 1) {
-            return Ok(self.first_order_unbatched(ctx, g, &a, &b));
-        }
         let ga = || match (ra, rb) {
             // a·b = Σ aᵢbᵢ with g a scalar: ga = g·b
             (1, 1) => g.try_mul(&b),
@@ -403,7 +412,7 @@ impl MatmulBackward {
         g: &Tensor,
         a: &Tensor,
         b: &Tensor,
-    ) -> GradInputs {
+    ) -> [Option<Tensor>; 2] {
         // A vector as a row (`row`) or a column (`col`); a matrix as itself.
         let row = |t: &Tensor| Operand::new(&t.layout, true);
         let col = |t: &Tensor| Operand::new(&t.layout, false);
@@ -445,6 +454,6 @@ impl MatmulBackward {
             _ if transposed(b) => swapped(a, g, row(a).t(), row(g), b.dims()),
             _ => product(a, g, row(a).t(), row(g), b.dims()),
         });
-        smallvec::smallvec![ga, gb]
+        [ga, gb]
     }
 }

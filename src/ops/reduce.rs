@@ -10,7 +10,7 @@
 
 use super::panicking;
 use super::sum::{all_dims, reduced_shape};
-use crate::autograd::function::{Backward, BackwardCtx, GradInputs, Saved};
+use crate::autograd::function::{done, Accelerated, Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
 use crate::dtype::{dispatch, DType, Element};
 use crate::error::{Error, Result};
@@ -394,18 +394,18 @@ impl Backward for LogsumexpBackward {
     }
     // d/dx log Σ e^x = e^(x − out), the softmax of the slice; `out` is
     // re-attached so the gradient is itself differentiable.
+    /// Accelerator: the same g · e^(x − out), in one pass.
+    fn first_order(&self, _ctx: &BackwardCtx<'_>, g: Tensor) -> Result<Accelerated> {
+        let x = self.x.value();
+        let out = self.out.value().try_reshape(self.kept.dims())?;
+        let g = g.try_reshape(self.kept.dims())?;
+        let grad = dispatch!(x.dtype(), T => Tensor::from_parts(
+            zip3::<T>(x, &out, &g, x.shape(), |x, o, g| g * (x - o).exp()),
+            x.shape().clone(),
+        ));
+        done([Some(grad)])
+    }
     fn backward(&self, ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
-        if ctx.token.is_none() {
-            // First order: the same g · e^(x − out), in one pass.
-            let x = self.x.value();
-            let out = self.out.value().try_reshape(self.kept.dims())?;
-            let g = g.try_reshape(self.kept.dims())?;
-            let grad = dispatch!(x.dtype(), T => Tensor::from_parts(
-                zip3::<T>(x, &out, &g, x.shape(), |x, o, g| g * (x - o).exp()),
-                x.shape().clone(),
-            ));
-            return Ok(smallvec::smallvec![Some(grad)]);
-        }
         let x = ctx.input(0, &self.x);
         let out = ctx.output(&self.out).try_reshape(self.kept.dims())?;
         let softmax = x.try_sub(&out)?.try_exp()?;

@@ -6,7 +6,7 @@
 //! gradient for the constant) and training loops are full of them.
 
 use super::panicking;
-use crate::autograd::function::{Backward, BackwardCtx, GradInputs, Saved};
+use crate::autograd::function::{done, Accelerated, Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
 use crate::dtype::{dispatch, Element};
 use crate::error::{Error, Result};
@@ -185,17 +185,17 @@ impl Backward for ScalarBackward {
         Ok(smallvec::smallvec![Some(gx)])
     }
 
-    fn backward_owned(&self, ctx: &BackwardCtx<'_>, g: Tensor) -> Result<GradInputs> {
-        // g·c and g/c written into g's own buffer when it is ours alone:
-        // the same values as `backward` (same element-wise expression),
-        // without an allocation.
+    /// Accelerator: g·c and g/c written into g's own buffer when it is
+    /// ours alone (the same element-wise expression as the definition,
+    /// without an allocation).
+    fn first_order(&self, _ctx: &BackwardCtx<'_>, g: Tensor) -> Result<Accelerated> {
         let op = self.op;
         let scales = matches!(
             op,
             ScalarOp::Mul(_) | ScalarOp::Affine(..) | ScalarOp::Div(_)
         );
-        if !scales || ctx.token.is_some() || !g.is_exclusive() {
-            return self.backward(ctx, &g);
+        if !scales || !g.is_exclusive() {
+            return Ok(Accelerated::Declined(g));
         }
         dispatch!(g.dtype(), T => g.update_data::<T>(|d| match op {
             ScalarOp::Div(c) => {
@@ -208,6 +208,6 @@ impl Backward for ScalarBackward {
             }
             _ => unreachable!("checked above"),
         }));
-        Ok(smallvec::smallvec![Some(g)])
+        done([Some(g)])
     }
 }

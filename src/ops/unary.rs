@@ -1,14 +1,19 @@
-//! Unary element-wise ops: neg, exp, log, sqrt, abs, square, clamp, relu,
-//! leaky_relu, sigmoid, tanh, softplus, gelu.
+//! Unary element-wise ops, as a table: one [`UnaryRule`] impl per op.
 //!
-//! Each op's value and derivative sit next to each other in
-//! [`UnaryOp::apply`] and [`UnaryOp::derivative`]. The derivative is written
-//! with differentiable ops, so gradients of gradients work; during ordinary
-//! training (no `create_graph`) the hot activations use a fused loop that
-//! computes the same numbers in one pass.
+//! A row gives the op's name, which tensor its derivative is written from
+//! (the input `x`, the output `y`, or nothing), the value `f` for one
+//! element, the derivative `dy/dx` written with differentiable ops (the
+//! definition, which second order differentiates again) and, where a
+//! benchmark showed it pays, a fused scalar form of `g · dy/dx` that the
+//! first-order accelerator runs in one pass. Everything else (dispatch on
+//! dtype, recording, saving, the in-place reuse of the gradient buffer) is
+//! shared by [`unary`] and [`UnaryBackward`].
+//!
+//! Adding an op: one `impl UnaryRule`, the `try_x`/`x` pair below, and one
+//! entry in the test registry (tests/common/ops.rs).
 
 use super::panicking;
-use crate::autograd::function::{Backward, BackwardCtx, GradInputs, Saved};
+use crate::autograd::function::{done, Accelerated, Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
 use crate::dtype::{dispatch, Element};
 use crate::error::{Error, Result};
@@ -16,184 +21,58 @@ use crate::kernels::elementwise::{map, zip};
 use crate::kernels::special::{self, sigmoid};
 use crate::tensor::Tensor;
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum UnaryOp {
-    Neg,
-    Exp,
-    Log,
-    Sqrt,
-    Abs,
-    Square,
-    Relu,
-    LeakyRelu(f64),
-    Sigmoid,
-    Tanh,
-    Softplus {
-        beta: f64,
-        threshold: f64,
-    },
-    Gelu,
-    /// d gelu / dx = Φ(x) + x φ(x): an op of its own so that GELU's
-    /// gradient can be differentiated again.
-    GeluDerivative,
-    Clamp(f64, f64),
+/// Which tensor a unary op's derivative is written from: never both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Saves {
+    /// The derivative is a constant (`neg`).
+    Nothing,
+    /// The input `x`.
+    Input,
+    /// The output `y` (cheaper where `dy/dx` is a function of `y`: exp,
+    /// tanh, sigmoid).
+    Output,
 }
 
-impl UnaryOp {
-    fn name(self) -> &'static str {
-        match self {
-            UnaryOp::Neg => "Neg",
-            UnaryOp::Exp => "Exp",
-            UnaryOp::Log => "Log",
-            UnaryOp::Sqrt => "Sqrt",
-            UnaryOp::Abs => "Abs",
-            UnaryOp::Square => "Square",
-            UnaryOp::Relu => "Relu",
-            UnaryOp::LeakyRelu(_) => "LeakyRelu",
-            UnaryOp::Sigmoid => "Sigmoid",
-            UnaryOp::Tanh => "Tanh",
-            UnaryOp::Softplus { .. } => "Softplus",
-            UnaryOp::Gelu => "Gelu",
-            UnaryOp::GeluDerivative => "GeluDerivative",
-            UnaryOp::Clamp(..) => "Clamp",
-        }
+/// One row of the element-wise table. The methods are generic over the
+/// element type, so `x.tanh()` here is always [`Element::tanh`] (the crate's
+/// own `f32` kernel), never the inherent `f32::tanh`.
+pub(crate) trait UnaryRule: Copy + 'static {
+    /// The op's name on the tape.
+    const NAME: &'static str;
+    /// What [`derivative`](UnaryRule::derivative) reads.
+    const SAVES: Saves;
+    /// Whether [`fused_grad`](UnaryRule::fused_grad) is written.
+    const FUSED: bool = false;
+
+    /// `f(x)` for one element.
+    fn value<T: Element>(self, x: T) -> T;
+
+    /// `dy/dx` in differentiable ops, from the saved tensor named by
+    /// [`SAVES`](UnaryRule::SAVES) (for `Nothing`, the incoming gradient is
+    /// passed and must not be read).
+    fn derivative(self, saved: &Tensor) -> Result<Tensor>;
+
+    /// The definition of the input gradient, `g · dy/dx`.
+    fn grad(self, g: &Tensor, saved: &Tensor) -> Result<Tensor> {
+        g.try_mul(&self.derivative(saved)?)
     }
 
-    /// Which tensor backward needs: the input (`x`), the output (`y`) or none.
-    fn saves(self) -> Saves {
-        match self {
-            UnaryOp::Neg => Saves::Nothing,
-            UnaryOp::Exp | UnaryOp::Sqrt | UnaryOp::Sigmoid | UnaryOp::Tanh => Saves::Output,
-            _ => Saves::Input,
-        }
-    }
-
-    fn apply(self, x: &Tensor) -> Tensor {
-        dispatch!(x.dtype(), T => {
-            let data: Vec<T> = match self {
-                UnaryOp::Neg => map(x, |v: T| -v),
-                UnaryOp::Exp => map(x, |v: T| v.exp()),
-                UnaryOp::Log => map(x, |v: T| v.ln()),
-                UnaryOp::Sqrt => map(x, |v: T| v.sqrt()),
-                UnaryOp::Abs => map(x, |v: T| v.abs()),
-                UnaryOp::Square => map(x, |v: T| v * v),
-                UnaryOp::Relu => map(x, |v: T| if v > T::ZERO || v.is_nan() { v } else { T::ZERO }),
-                UnaryOp::LeakyRelu(slope) => {
-                    let s = T::from_f64(slope);
-                    map(x, |v: T| if v > T::ZERO { v } else { v * s })
-                }
-                UnaryOp::Sigmoid => map(x, sigmoid::<T>),
-                // `Element::tanh`, not the inherent `f32::tanh` (T is a concrete
-                // type inside `dispatch!`): f32 has its own kernel.
-                UnaryOp::Tanh => map(x, |v: T| Element::tanh(v)),
-                UnaryOp::Softplus { beta, threshold } => {
-                    let (b, t) = (T::from_f64(beta), T::from_f64(threshold));
-                    // log(1 + e^z) = max(z, 0) + log1p(e^−|z|): no overflow.
-                    map(x, |v: T| {
-                        let z = v * b;
-                        if z > t {
-                            v
-                        } else {
-                            (z.max_nan(T::ZERO) + (-z.abs()).exp().ln_1p()) / b
-                        }
-                    })
-                }
-                UnaryOp::Gelu => map(x, |v: T| {
-                    let f = v.to_f64();
-                    T::from_f64(f * special::normal_cdf(f))
-                }),
-                UnaryOp::GeluDerivative => map(x, |v: T| {
-                    let f = v.to_f64();
-                    T::from_f64(special::normal_cdf(f) + f * special::normal_pdf(f))
-                }),
-                UnaryOp::Clamp(lo, hi) => {
-                    let (lo, hi) = (T::from_f64(lo), T::from_f64(hi));
-                    map(x, |v: T| if v < lo { lo } else if v > hi { hi } else { v })
-                }
-            };
-            Tensor::from_parts(data, x.shape().clone())
-        })
-    }
-
-    /// dy/dx as a tensor, built from differentiable ops on the (re-attached)
-    /// input `x` or output `y`.
-    fn derivative(self, x: Option<&Tensor>, y: Option<&Tensor>) -> Result<Tensor> {
-        let x = || x.expect("input saved");
-        let y = || y.expect("output saved");
-        match self {
-            UnaryOp::Neg => unreachable!("handled without a derivative tensor"),
-            UnaryOp::Exp => Ok(y().clone()),
-            UnaryOp::Log => x().try_rdiv_scalar(1.0),
-            // d√x = 1 / (2√x)
-            UnaryOp::Sqrt => y().try_mul_scalar(2.0)?.try_rdiv_scalar(1.0),
-            // sign(x); 0 at 0, as in PyTorch
-            UnaryOp::Abs => Ok(sign(x())),
-            UnaryOp::Square => x().try_mul_scalar(2.0),
-            UnaryOp::Relu => x().try_gt_scalar(0.0),
-            UnaryOp::LeakyRelu(slope) => {
-                let positive = x().try_gt_scalar(0.0)?;
-                positive.try_affine(1.0 - slope, slope)
-            }
-            // σ' = σ(1 − σ)
-            UnaryOp::Sigmoid => y().try_mul(&y().try_rsub_scalar(1.0)?),
-            // tanh' = 1 − tanh²
-            UnaryOp::Tanh => y().try_square()?.try_rsub_scalar(1.0),
-            // softplus' = σ(βx), and 1 where the op is linear
-            UnaryOp::Softplus { beta, threshold } => {
-                let s = x().try_mul_scalar(beta)?.try_sigmoid()?;
-                let linear = x().try_mul_scalar(beta)?.try_gt_scalar(threshold)?;
-                Tensor::try_where_(&linear, &Tensor::ones_like(&s), &s)
-            }
-            UnaryOp::Gelu => scalar_unary(x(), UnaryOp::GeluDerivative),
-            // d/dx (Φ + xφ) = φ(x)(2 − x²)
-            UnaryOp::GeluDerivative => {
-                let x2 = x().try_square()?;
-                let pdf = x2
-                    .try_mul_scalar(-0.5)?
-                    .try_exp()?
-                    .try_mul_scalar(1.0 / (2.0 * std::f64::consts::PI).sqrt())?;
-                pdf.try_mul(&x2.try_rsub_scalar(2.0)?)
-            }
-            // 1 inside [lo, hi], 0 outside
-            UnaryOp::Clamp(lo, hi) => x().try_ge_scalar(lo)?.try_mul(&x().try_le_scalar(hi)?),
-        }
-    }
-
-    /// `g · dy/dx` in one pass, for ordinary (first-order) backward, from
-    /// the saved tensor [`UnaryBackward::fused_operand`] names.
-    fn fused_grad(self, g: &Tensor, saved: &Tensor) -> Option<Tensor> {
-        let shape = g.shape().clone();
-        Some(dispatch!(g.dtype(), T => {
-            let data = match self {
-                UnaryOp::Tanh => zip::<T>(g, saved, &shape, |g, y| g * (T::ONE - y * y)),
-                UnaryOp::Sigmoid => zip::<T>(g, saved, &shape, |g, y| g * y * (T::ONE - y)),
-                UnaryOp::Exp => zip::<T>(g, saved, &shape, |g, y| g * y),
-                UnaryOp::Relu => zip::<T>(g, saved, &shape, relu_grad),
-                _ => return None,
-            };
-            Tensor::from_parts(data, shape)
-        }))
+    /// `g · dy/dx` for one element from the saved value, for the fused
+    /// first-order pass. Only called when [`FUSED`](UnaryRule::FUSED).
+    fn fused_grad<T: Element>(self, g: T, saved: T) -> T {
+        let _ = (g, saved);
+        unreachable!("{} has no fused gradient", Self::NAME)
     }
 }
 
-/// ReLU's first-order rule: `g` times the mask `x > 0` as `derivative`
-/// builds it (1 or 0, so `g·0` keeps its sign and NaN as the composed
-/// product does).
-#[inline(always)]
-fn relu_grad<T: Element>(g: T, x: T) -> T {
-    g * if x > T::ZERO { T::ONE } else { T::ZERO }
-}
-
-/// sign(x) as a constant mask: −1, 0 or 1.
-fn sign(x: &Tensor) -> Tensor {
-    dispatch!(x.dtype(), T => Tensor::from_parts(map(x, |v: T| v.signum0()), x.shape().clone()))
-}
-
-fn scalar_unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
-    let out = op.apply(x);
+/// Applies a unary op and records it.
+pub(crate) fn unary<R: UnaryRule>(x: &Tensor, rule: R) -> Result<Tensor> {
+    let out = dispatch!(x.dtype(), T => {
+        Tensor::from_parts(map(x, |v: T| rule.value(v)), x.shape().clone())
+    });
     record(out, &[x], |out| UnaryBackward {
-        op,
-        saved: match op.saves() {
+        rule,
+        saved: match R::SAVES {
             Saves::Nothing => None,
             Saves::Input => Some(Saved::new(x)),
             Saves::Output => Some(Saved::new(out)),
@@ -201,48 +80,530 @@ fn scalar_unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
     })
 }
 
+struct UnaryBackward<R: UnaryRule> {
+    rule: R,
+    /// The input or the output, as `R::SAVES` says.
+    saved: Option<Saved>,
+}
+
+impl<R: UnaryRule> Backward for UnaryBackward<R> {
+    fn name(&self) -> &'static str {
+        R::NAME
+    }
+
+    fn backward(&self, ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
+        let saved = match (&self.saved, R::SAVES) {
+            (Some(s), Saves::Input) => ctx.input(0, s),
+            (Some(s), Saves::Output) => ctx.output(s),
+            _ => g.clone(),
+        };
+        Ok(smallvec::smallvec![Some(self.rule.grad(g, &saved)?)])
+    }
+
+    fn first_order(&self, _ctx: &BackwardCtx<'_>, g: Tensor) -> Result<Accelerated> {
+        if !R::FUSED {
+            return Ok(Accelerated::Declined(g));
+        }
+        let rule = self.rule;
+        let Some(saved) = self.saved.as_ref().map(Saved::value) else {
+            // Nothing saved: the fused gradient depends on g alone.
+            if g.is_exclusive() {
+                dispatch!(g.dtype(), T => g.update_data::<T>(|gd| {
+                    gd.iter_mut().for_each(|g| *g = rule.fused_grad(*g, *g));
+                }));
+                return done([Some(g)]);
+            }
+            return done([Some(fused_map(&g, rule))]);
+        };
+        let same_layout = saved.shape() == g.shape() && saved.dtype() == g.dtype();
+        if g.is_exclusive() && same_layout {
+            // Written into g's own buffer: nobody else can see it.
+            dispatch!(g.dtype(), T => saved.with_contiguous::<T, _>(|sd| {
+                g.update_data::<T>(|gd| {
+                    gd.iter_mut().zip(sd).for_each(|(g, &s)| *g = rule.fused_grad(*g, s));
+                })
+            }));
+            return done([Some(g)]);
+        }
+        let shape = g.shape().clone();
+        let out = dispatch!(g.dtype(), T => Tensor::from_parts(
+            zip::<T>(&g, saved, &shape, |g, s| rule.fused_grad(g, s)),
+            shape,
+        ));
+        done([Some(out)])
+    }
+}
+
+fn fused_map<R: UnaryRule>(g: &Tensor, rule: R) -> Tensor {
+    dispatch!(g.dtype(), T => {
+        Tensor::from_parts(map(g, |v: T| rule.fused_grad(v, v)), g.shape().clone())
+    })
+}
+
+/// sign(x) as a constant mask: −1, 0 or 1.
+fn sign(x: &Tensor) -> Tensor {
+    dispatch!(x.dtype(), T => Tensor::from_parts(map(x, |v: T| v.signum0()), x.shape().clone()))
+}
+
+/// 1/√(2π), the standard normal density at 0.
+const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
+/// √(2/π), the scale inside GELU's tanh approximation.
+const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
+/// The cubic coefficient of GELU's tanh approximation.
+const GELU_CUBIC: f64 = 0.044715;
+
+// ---------------------------------------------------------------------------
+// The table. Each row: value, derivative (definition), optional fused form.
+// ---------------------------------------------------------------------------
+
+#[derive(Clone, Copy)]
+struct Neg;
+impl UnaryRule for Neg {
+    const NAME: &'static str = "Neg";
+    const SAVES: Saves = Saves::Nothing;
+    const FUSED: bool = true;
+    fn value<T: Element>(self, x: T) -> T {
+        -x
+    }
+    fn derivative(self, g: &Tensor) -> Result<Tensor> {
+        Ok(Tensor::full_dtype(Vec::<usize>::new(), -1.0, g.dtype()))
+    }
+    fn grad(self, g: &Tensor, _: &Tensor) -> Result<Tensor> {
+        g.try_neg()
+    }
+    fn fused_grad<T: Element>(self, g: T, _: T) -> T {
+        -g
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Exp;
+impl UnaryRule for Exp {
+    const NAME: &'static str = "Exp";
+    const SAVES: Saves = Saves::Output;
+    const FUSED: bool = true;
+    fn value<T: Element>(self, x: T) -> T {
+        x.exp()
+    }
+    // d eˣ = eˣ = y
+    fn derivative(self, y: &Tensor) -> Result<Tensor> {
+        Ok(y.clone())
+    }
+    fn fused_grad<T: Element>(self, g: T, y: T) -> T {
+        g * y
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Expm1;
+impl UnaryRule for Expm1 {
+    const NAME: &'static str = "Expm1";
+    const SAVES: Saves = Saves::Output;
+    fn value<T: Element>(self, x: T) -> T {
+        x.exp_m1()
+    }
+    // d(eˣ − 1) = eˣ = y + 1
+    fn derivative(self, y: &Tensor) -> Result<Tensor> {
+        y.try_add_scalar(1.0)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Log;
+impl UnaryRule for Log {
+    const NAME: &'static str = "Log";
+    const SAVES: Saves = Saves::Input;
+    fn value<T: Element>(self, x: T) -> T {
+        x.ln()
+    }
+    // d ln x = 1/x
+    fn derivative(self, x: &Tensor) -> Result<Tensor> {
+        x.try_rdiv_scalar(1.0)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Log1p;
+impl UnaryRule for Log1p {
+    const NAME: &'static str = "Log1p";
+    const SAVES: Saves = Saves::Input;
+    fn value<T: Element>(self, x: T) -> T {
+        x.ln_1p()
+    }
+    // d ln(1 + x) = 1/(1 + x)
+    fn derivative(self, x: &Tensor) -> Result<Tensor> {
+        x.try_add_scalar(1.0)?.try_rdiv_scalar(1.0)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Sqrt;
+impl UnaryRule for Sqrt {
+    const NAME: &'static str = "Sqrt";
+    const SAVES: Saves = Saves::Output;
+    fn value<T: Element>(self, x: T) -> T {
+        x.sqrt()
+    }
+    // d√x = 1 / (2√x)
+    fn derivative(self, y: &Tensor) -> Result<Tensor> {
+        y.try_mul_scalar(2.0)?.try_rdiv_scalar(1.0)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Rsqrt;
+impl UnaryRule for Rsqrt {
+    const NAME: &'static str = "Rsqrt";
+    const SAVES: Saves = Saves::Output;
+    fn value<T: Element>(self, x: T) -> T {
+        T::ONE / x.sqrt()
+    }
+    // d x^(−1/2) = −½ x^(−3/2) = −½ y³
+    fn derivative(self, y: &Tensor) -> Result<Tensor> {
+        y.try_square()?.try_mul(y)?.try_mul_scalar(-0.5)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Abs;
+impl UnaryRule for Abs {
+    const NAME: &'static str = "Abs";
+    const SAVES: Saves = Saves::Input;
+    fn value<T: Element>(self, x: T) -> T {
+        x.abs()
+    }
+    // sign(x); 0 at 0, as in PyTorch
+    fn derivative(self, x: &Tensor) -> Result<Tensor> {
+        Ok(sign(x))
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Square;
+impl UnaryRule for Square {
+    const NAME: &'static str = "Square";
+    const SAVES: Saves = Saves::Input;
+    fn value<T: Element>(self, x: T) -> T {
+        x * x
+    }
+    // d x² = 2x
+    fn derivative(self, x: &Tensor) -> Result<Tensor> {
+        x.try_mul_scalar(2.0)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Sin;
+impl UnaryRule for Sin {
+    const NAME: &'static str = "Sin";
+    const SAVES: Saves = Saves::Input;
+    fn value<T: Element>(self, x: T) -> T {
+        x.sin()
+    }
+    // d sin x = cos x
+    fn derivative(self, x: &Tensor) -> Result<Tensor> {
+        x.try_cos()
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Cos;
+impl UnaryRule for Cos {
+    const NAME: &'static str = "Cos";
+    const SAVES: Saves = Saves::Input;
+    fn value<T: Element>(self, x: T) -> T {
+        x.cos()
+    }
+    // d cos x = −sin x
+    fn derivative(self, x: &Tensor) -> Result<Tensor> {
+        x.try_sin()?.try_neg()
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Relu;
+impl UnaryRule for Relu {
+    const NAME: &'static str = "Relu";
+    const SAVES: Saves = Saves::Input;
+    const FUSED: bool = true;
+    fn value<T: Element>(self, x: T) -> T {
+        if x > T::ZERO || x.is_nan() {
+            x
+        } else {
+            T::ZERO
+        }
+    }
+    // 1 where x > 0, else 0 (0 at 0, as in PyTorch)
+    fn derivative(self, x: &Tensor) -> Result<Tensor> {
+        x.try_gt_scalar(0.0)
+    }
+    // g times the same 1/0 mask, so g·0 keeps its sign and NaN exactly as
+    // the composed product does.
+    fn fused_grad<T: Element>(self, g: T, x: T) -> T {
+        g * if x > T::ZERO { T::ONE } else { T::ZERO }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct LeakyRelu(f64);
+impl UnaryRule for LeakyRelu {
+    const NAME: &'static str = "LeakyRelu";
+    const SAVES: Saves = Saves::Input;
+    fn value<T: Element>(self, x: T) -> T {
+        if x > T::ZERO {
+            x
+        } else {
+            x * T::from_f64(self.0)
+        }
+    }
+    // 1 where x > 0, the slope elsewhere
+    fn derivative(self, x: &Tensor) -> Result<Tensor> {
+        x.try_gt_scalar(0.0)?.try_affine(1.0 - self.0, self.0)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Sigmoid;
+impl UnaryRule for Sigmoid {
+    const NAME: &'static str = "Sigmoid";
+    const SAVES: Saves = Saves::Output;
+    const FUSED: bool = true;
+    fn value<T: Element>(self, x: T) -> T {
+        sigmoid(x)
+    }
+    // σ' = σ(1 − σ)
+    fn derivative(self, y: &Tensor) -> Result<Tensor> {
+        y.try_mul(&y.try_rsub_scalar(1.0)?)
+    }
+    fn fused_grad<T: Element>(self, g: T, y: T) -> T {
+        g * y * (T::ONE - y)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Tanh;
+impl UnaryRule for Tanh {
+    const NAME: &'static str = "Tanh";
+    const SAVES: Saves = Saves::Output;
+    const FUSED: bool = true;
+    fn value<T: Element>(self, x: T) -> T {
+        x.tanh()
+    }
+    // tanh' = 1 − tanh²
+    fn derivative(self, y: &Tensor) -> Result<Tensor> {
+        y.try_square()?.try_rsub_scalar(1.0)
+    }
+    fn fused_grad<T: Element>(self, g: T, y: T) -> T {
+        g * (T::ONE - y * y)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Silu;
+impl UnaryRule for Silu {
+    const NAME: &'static str = "Silu";
+    const SAVES: Saves = Saves::Input;
+    fn value<T: Element>(self, x: T) -> T {
+        x * sigmoid(x)
+    }
+    // d(x·σ(x)) = σ(x)·(1 + x·(1 − σ(x)))
+    fn derivative(self, x: &Tensor) -> Result<Tensor> {
+        let s = x.try_sigmoid()?;
+        let inner = x.try_mul(&s.try_rsub_scalar(1.0)?)?.try_add_scalar(1.0)?;
+        s.try_mul(&inner)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Softplus {
+    beta: f64,
+    threshold: f64,
+}
+impl UnaryRule for Softplus {
+    const NAME: &'static str = "Softplus";
+    const SAVES: Saves = Saves::Input;
+    fn value<T: Element>(self, v: T) -> T {
+        let (b, t) = (T::from_f64(self.beta), T::from_f64(self.threshold));
+        // log(1 + e^z) = max(z, 0) + log1p(e^−|z|): no overflow.
+        let z = v * b;
+        if z > t {
+            v
+        } else {
+            (z.max_nan(T::ZERO) + (-z.abs()).exp().ln_1p()) / b
+        }
+    }
+    // softplus' = σ(βx), and 1 where the op is linear
+    fn derivative(self, x: &Tensor) -> Result<Tensor> {
+        let s = x.try_mul_scalar(self.beta)?.try_sigmoid()?;
+        let linear = x.try_mul_scalar(self.beta)?.try_gt_scalar(self.threshold)?;
+        Tensor::try_where_(&linear, &Tensor::ones_like(&s), &s)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Gelu;
+impl UnaryRule for Gelu {
+    const NAME: &'static str = "Gelu";
+    const SAVES: Saves = Saves::Input;
+    fn value<T: Element>(self, x: T) -> T {
+        let f = x.to_f64();
+        T::from_f64(f * special::normal_cdf(f))
+    }
+    // d(xΦ(x)) = Φ(x) + xφ(x): an op of its own (it needs erf), whose own
+    // derivative is written below.
+    fn derivative(self, x: &Tensor) -> Result<Tensor> {
+        unary(x, GeluDerivative)
+    }
+}
+
+/// `Φ(x) + xφ(x)`, GELU's derivative, as an op so that it can be
+/// differentiated again.
+#[derive(Clone, Copy)]
+struct GeluDerivative;
+impl UnaryRule for GeluDerivative {
+    const NAME: &'static str = "GeluDerivative";
+    const SAVES: Saves = Saves::Input;
+    fn value<T: Element>(self, x: T) -> T {
+        let f = x.to_f64();
+        T::from_f64(special::normal_cdf(f) + f * special::normal_pdf(f))
+    }
+    // d/dx (Φ + xφ) = φ(x)(2 − x²)
+    fn derivative(self, x: &Tensor) -> Result<Tensor> {
+        let x2 = x.try_square()?;
+        let pdf = x2
+            .try_mul_scalar(-0.5)?
+            .try_exp()?
+            .try_mul_scalar(INV_SQRT_2PI)?;
+        pdf.try_mul(&x2.try_rsub_scalar(2.0)?)
+    }
+}
+
+/// GELU's tanh approximation `½x(1 + tanh(√(2/π)(x + 0.044715x³)))`.
+#[derive(Clone, Copy)]
+struct GeluTanh;
+impl UnaryRule for GeluTanh {
+    const NAME: &'static str = "GeluTanh";
+    const SAVES: Saves = Saves::Input;
+    fn value<T: Element>(self, x: T) -> T {
+        let (half, k, c) = (
+            T::from_f64(0.5),
+            T::from_f64(SQRT_2_OVER_PI),
+            T::from_f64(GELU_CUBIC),
+        );
+        let inner = k * (x + c * x * x * x);
+        half * x * (T::ONE + inner.tanh())
+    }
+    // With u = k(x + cx³) and t = tanh u:
+    // d/dx = ½(1 + t) + ½x(1 − t²)·k(1 + 3cx²)
+    fn derivative(self, x: &Tensor) -> Result<Tensor> {
+        let x2 = x.try_square()?;
+        let u = x
+            .try_mul(&x2.try_affine(GELU_CUBIC, 1.0)?)?
+            .try_mul_scalar(SQRT_2_OVER_PI)?;
+        let t = u.try_tanh()?;
+        let du = x2.try_affine(3.0 * GELU_CUBIC * SQRT_2_OVER_PI, SQRT_2_OVER_PI)?;
+        let left = t.try_affine(0.5, 0.5)?;
+        let right = x
+            .try_mul(&t.try_square()?.try_rsub_scalar(1.0)?)?
+            .try_mul(&du)?
+            .try_mul_scalar(0.5)?;
+        left.try_add(&right)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Clamp(f64, f64);
+impl UnaryRule for Clamp {
+    const NAME: &'static str = "Clamp";
+    const SAVES: Saves = Saves::Input;
+    fn value<T: Element>(self, v: T) -> T {
+        let (lo, hi) = (T::from_f64(self.0), T::from_f64(self.1));
+        if v < lo {
+            lo
+        } else if v > hi {
+            hi
+        } else {
+            v
+        }
+    }
+    // 1 inside [lo, hi], 0 outside
+    fn derivative(self, x: &Tensor) -> Result<Tensor> {
+        x.try_ge_scalar(self.0)?.try_mul(&x.try_le_scalar(self.1)?)
+    }
+}
+
 impl Tensor {
     /// `−self` (`torch.neg`).
     pub fn try_neg(&self) -> Result<Tensor> {
-        scalar_unary(self, UnaryOp::Neg)
+        unary(self, Neg)
     }
     panicking!(neg => try_neg() -> Tensor);
 
     /// `e^self` (`torch.exp`).
     pub fn try_exp(&self) -> Result<Tensor> {
-        scalar_unary(self, UnaryOp::Exp)
+        unary(self, Exp)
     }
     panicking!(exp => try_exp() -> Tensor);
+
+    /// `e^self − 1`, accurate for small inputs (`torch.expm1`).
+    pub fn try_expm1(&self) -> Result<Tensor> {
+        unary(self, Expm1)
+    }
+    panicking!(expm1 => try_expm1() -> Tensor);
 
     /// Natural logarithm (`torch.log`); `log(0) = −inf`, negative inputs give
     /// NaN, exactly as in PyTorch (use [`detect_anomaly`](crate::detect_anomaly)
     /// to catch them).
     pub fn try_log(&self) -> Result<Tensor> {
-        scalar_unary(self, UnaryOp::Log)
+        unary(self, Log)
     }
     panicking!(log => try_log() -> Tensor);
 
+    /// `log(1 + self)`, accurate for small inputs (`torch.log1p`).
+    pub fn try_log1p(&self) -> Result<Tensor> {
+        unary(self, Log1p)
+    }
+    panicking!(log1p => try_log1p() -> Tensor);
+
     /// Square root (`torch.sqrt`).
     pub fn try_sqrt(&self) -> Result<Tensor> {
-        scalar_unary(self, UnaryOp::Sqrt)
+        unary(self, Sqrt)
     }
     panicking!(sqrt => try_sqrt() -> Tensor);
 
+    /// `1 / √self` (`torch.rsqrt`).
+    pub fn try_rsqrt(&self) -> Result<Tensor> {
+        unary(self, Rsqrt)
+    }
+    panicking!(rsqrt => try_rsqrt() -> Tensor);
+
     /// Absolute value (`torch.abs`); the gradient at 0 is 0.
     pub fn try_abs(&self) -> Result<Tensor> {
-        scalar_unary(self, UnaryOp::Abs)
+        unary(self, Abs)
     }
     panicking!(abs => try_abs() -> Tensor);
 
     /// `self²` (`torch.square`).
     pub fn try_square(&self) -> Result<Tensor> {
-        scalar_unary(self, UnaryOp::Square)
+        unary(self, Square)
     }
     panicking!(square => try_square() -> Tensor);
 
+    /// Sine, in radians (`torch.sin`).
+    pub fn try_sin(&self) -> Result<Tensor> {
+        unary(self, Sin)
+    }
+    panicking!(sin => try_sin() -> Tensor);
+
+    /// Cosine, in radians (`torch.cos`).
+    pub fn try_cos(&self) -> Result<Tensor> {
+        unary(self, Cos)
+    }
+    panicking!(cos => try_cos() -> Tensor);
+
     /// `max(self, 0)` (`torch.relu`); the gradient at 0 is 0.
     pub fn try_relu(&self) -> Result<Tensor> {
-        scalar_unary(self, UnaryOp::Relu)
+        unary(self, Relu)
     }
     panicking!(relu => try_relu() -> Tensor);
 
@@ -255,22 +616,29 @@ impl Tensor {
                 format!("negative_slope must be finite, got {negative_slope}"),
             ));
         }
-        scalar_unary(self, UnaryOp::LeakyRelu(negative_slope))
+        unary(self, LeakyRelu(negative_slope))
     }
     panicking!(leaky_relu => try_leaky_relu(negative_slope: f64) -> Tensor);
 
     /// The logistic function 1 / (1 + e^−x) (`torch.sigmoid`), computed
     /// without overflow for any input.
     pub fn try_sigmoid(&self) -> Result<Tensor> {
-        scalar_unary(self, UnaryOp::Sigmoid)
+        unary(self, Sigmoid)
     }
     panicking!(sigmoid => try_sigmoid() -> Tensor);
 
     /// Hyperbolic tangent (`torch.tanh`).
     pub fn try_tanh(&self) -> Result<Tensor> {
-        scalar_unary(self, UnaryOp::Tanh)
+        unary(self, Tanh)
     }
     panicking!(tanh => try_tanh() -> Tensor);
+
+    /// `x · σ(x)`, the sigmoid-weighted linear unit
+    /// (`torch.nn.functional.silu`).
+    pub fn try_silu(&self) -> Result<Tensor> {
+        unary(self, Silu)
+    }
+    panicking!(silu => try_silu() -> Tensor);
 
     /// `log(1 + e^x)` with PyTorch's defaults `beta = 1`, `threshold = 20`
     /// (`torch.nn.functional.softplus`).
@@ -288,16 +656,39 @@ impl Tensor {
                 format!("need a finite non-zero beta and a threshold, got beta={beta}, threshold={threshold}"),
             ));
         }
-        scalar_unary(self, UnaryOp::Softplus { beta, threshold })
+        unary(self, Softplus { beta, threshold })
     }
     panicking!(softplus_with => try_softplus_with(beta: f64, threshold: f64) -> Tensor);
 
     /// GELU with the exact normal CDF, `x·Φ(x)` (`torch.nn.functional.gelu`
     /// with `approximate='none'`).
     pub fn try_gelu(&self) -> Result<Tensor> {
-        scalar_unary(self, UnaryOp::Gelu)
+        unary(self, Gelu)
     }
     panicking!(gelu => try_gelu() -> Tensor);
+
+    /// GELU with the given `approximate` mode, as
+    /// `torch.nn.functional.gelu(x, approximate=...)`: `"none"` is the
+    /// exact `x·Φ(x)`, `"tanh"` is `½x(1 + tanh(√(2/π)(x + 0.044715x³)))`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x = Tensor::new([1.0f64]);
+    /// let exact = x.gelu_with("none").item::<f64>();
+    /// let approx = x.gelu_with("tanh").item::<f64>();
+    /// assert!((exact - 0.841344746).abs() < 1e-9 && (approx - exact).abs() < 1e-3);
+    /// ```
+    pub fn try_gelu_with(&self, approximate: &str) -> Result<Tensor> {
+        match approximate {
+            "none" => unary(self, Gelu),
+            "tanh" => unary(self, GeluTanh),
+            other => Err(Error::invalid(
+                "gelu",
+                format!("approximate must be \"none\" or \"tanh\", got {other:?}"),
+            )),
+        }
+    }
+    panicking!(gelu_with => try_gelu_with(approximate: &str) -> Tensor);
 
     /// Limits every element to `[min, max]` (`torch.clamp`). The gradient
     /// is passed where `min <= x <= max` and is 0 outside the range.
@@ -308,92 +699,7 @@ impl Tensor {
                 format!("need min <= max (neither NaN), got min={min}, max={max}"),
             ));
         }
-        scalar_unary(self, UnaryOp::Clamp(min, max))
+        unary(self, Clamp(min, max))
     }
     panicking!(clamp => try_clamp(min: f64, max: f64) -> Tensor);
-}
-
-/// Which tensor a unary op's derivative needs: never both.
-#[derive(Clone, Copy, PartialEq)]
-enum Saves {
-    Nothing,
-    Input,
-    Output,
-}
-
-struct UnaryBackward {
-    op: UnaryOp,
-    /// The input or the output, as `op.saves()` says.
-    saved: Option<Saved>,
-}
-
-impl UnaryBackward {
-    /// The saved tensor the fused first-order rule reads: the input for
-    /// ReLU, the output for the others that have one.
-    fn fused_operand(&self) -> Option<&Saved> {
-        match (self.op, self.op.saves()) {
-            (UnaryOp::Relu, _) | (_, Saves::Output) => self.saved.as_ref(),
-            _ => None,
-        }
-    }
-}
-
-impl Backward for UnaryBackward {
-    fn name(&self) -> &'static str {
-        self.op.name()
-    }
-    fn backward(&self, ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
-        if self.op == UnaryOp::Neg {
-            return Ok(smallvec::smallvec![Some(g.try_neg()?)]);
-        }
-        let first_order = ctx.token.is_none();
-        if first_order {
-            if let Some(saved) = self.fused_operand() {
-                if let Some(fused) = self.op.fused_grad(g, saved.value()) {
-                    return Ok(smallvec::smallvec![Some(fused)]);
-                }
-            }
-        }
-        let saves = self.op.saves();
-        let x = self.saved.as_ref().filter(|_| saves == Saves::Input);
-        let y = self.saved.as_ref().filter(|_| saves == Saves::Output);
-        let x = x.map(|s| ctx.input(0, s));
-        let y = y.map(|s| ctx.output(s));
-        let d = self.op.derivative(x.as_ref(), y.as_ref())?;
-        Ok(smallvec::smallvec![Some(g.try_mul(&d)?)])
-    }
-
-    fn backward_owned(&self, ctx: &BackwardCtx<'_>, g: Tensor) -> Result<GradInputs> {
-        // The fused first-order rule, written into g's buffer when it is
-        // ours alone (same expression as `fused_grad`, no allocation).
-        let (Some(y), None) = (self.fused_operand(), &ctx.token) else {
-            return self.backward(ctx, &g);
-        };
-        let y = y.value();
-        if !(g.is_exclusive() && y.shape() == g.shape() && y.dtype() == g.dtype()) {
-            return self.backward(ctx, &g);
-        }
-        let op = self.op;
-        let done = dispatch!(g.dtype(), T => {
-            let mut done = true;
-            y.with_contiguous::<T, _>(|yd| {
-                g.update_data::<T>(|gd| {
-                    let pairs = gd.iter_mut().zip(yd);
-                    match op {
-                        UnaryOp::Tanh => pairs.for_each(|(g, &y)| *g *= T::ONE - y * y),
-                        UnaryOp::Sigmoid => pairs.for_each(|(g, &y)| *g = *g * y * (T::ONE - y)),
-                        UnaryOp::Exp => pairs.for_each(|(g, &y)| *g *= y),
-                        UnaryOp::Relu => pairs.for_each(|(g, &x)| *g = relu_grad(*g, x)),
-                        _ => done = false,
-                    }
-                })
-            });
-            done
-        });
-        if done {
-            Ok(smallvec::smallvec![Some(g)])
-        } else {
-            self.backward(ctx, &g)
-        }
-    }
 }

@@ -125,3 +125,4 @@ pub fn assert_close(a: &Tensor, b: &Tensor, tol: f64) -> std::result::Result<(),
     }
     Ok(())
 }
+pub mod ops;

@@ -18,6 +18,8 @@
 #![allow(dead_code)]
 
 mod nn;
+#[path = "../common/ops.rs"]
+pub mod registry;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -473,8 +475,42 @@ impl Machine {
             57 | 58 => self.checkpoint(b),
             59 => self.data(b),
             60 => self.metrics(b),
-            _ => self.unary(b),
+            // The registry's ops, and the arms above whose guard refused
+            // to nest deeper.
+            35 | 37 | 61..=63 => self.registry_op(b),
+            64.. => unreachable!("op % 64 < 64"),
         }
+    }
+
+    /// Any op of the test registry (tests/common/ops.rs), so that a newly
+    /// registered op is fuzzed without an arm of its own: on inputs drawn
+    /// valid by the registry (in either float dtype, maybe requiring grad),
+    /// or on tensors from the stack, whose shapes and dtypes are arbitrary.
+    fn registry_op(&mut self, b: &mut Bytes) {
+        let ops = registry::registry();
+        let op = &ops[b.pick(ops.len())];
+        let seed = u64::from(b.u8()) | u64::from(b.u8()) << 8;
+        let case = (op.make)(&mut registry::Gen::new(seed));
+        let inputs: Vec<Tensor> = if b.flag() {
+            let dtype = b.dtype();
+            case.inputs
+                .iter()
+                .map(|x| {
+                    let x = x.to_dtype(dtype);
+                    if b.flag() {
+                        let x = x.requires_grad_(true);
+                        self.leaves.push(x.clone());
+                        x
+                    } else {
+                        x
+                    }
+                })
+                .collect()
+        } else {
+            (0..case.inputs.len()).map(|_| self.get(b)).collect()
+        };
+        let r = op.run(&inputs, &case);
+        self.push(r);
     }
 
     fn unary(&mut self, b: &mut Bytes) {

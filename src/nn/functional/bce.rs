@@ -7,7 +7,7 @@
 
 use super::class_target::check_constant;
 use super::reduction::Reduction;
-use crate::autograd::function::{Backward, BackwardCtx, GradInputs, Saved};
+use crate::autograd::function::{Accelerated, Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
 use crate::dtype::{dispatch, Element};
 use crate::error::{Error, Result};
@@ -221,28 +221,33 @@ impl Backward for BceBackward {
         "BinaryCrossEntropy"
     }
 
+    /// Accelerator: the same gradients in one fused pass.
+    fn first_order(&self, ctx: &BackwardCtx<'_>, g: Tensor) -> Result<Accelerated> {
+        let g = &g;
+        let w = self.weight.as_deref();
+        let (want_p, want_y) = (ctx.needs_grad(0), ctx.needs_grad(1));
+        let shape = self.p.value().shape().clone();
+        let (gp, gy) = dispatch!(g.dtype(), T => {
+            let (p, y, g) = (self.p.value().to_vec::<T>(), self.y.value().to_vec::<T>(), g.to_vec::<T>());
+            let wk = |k: usize| w.map_or(T::ONE, |w| T::from_f64(w[k]));
+            let eps = T::from_f64(GRAD_EPS);
+            let gp: Option<Vec<T>> = want_p.then(|| (0..p.len())
+                .map(|k| g[k] * (p[k] - y[k]) / ((T::ONE - p[k]) * p[k]).max_nan(eps) * wk(k))
+                .collect());
+            let gy: Option<Vec<T>> = want_y.then(|| (0..p.len())
+                .map(|k| -(p[k] / (T::ONE - p[k])).ln() * g[k] * wk(k))
+                .collect());
+            (
+                gp.map(|d| Tensor::from_parts(d, shape.clone())),
+                gy.map(|d| Tensor::from_parts(d, shape.clone())),
+            )
+        });
+        Ok(Accelerated::Done(smallvec::smallvec![gp, gy]))
+    }
+
     fn backward(&self, ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
         let w = self.weight.as_deref();
         let (want_p, want_y) = (ctx.needs_grad(0), ctx.needs_grad(1));
-        if ctx.token.is_none() {
-            let shape = self.p.value().shape().clone();
-            let (gp, gy) = dispatch!(g.dtype(), T => {
-                let (p, y, g) = (self.p.value().to_vec::<T>(), self.y.value().to_vec::<T>(), g.to_vec::<T>());
-                let wk = |k: usize| w.map_or(T::ONE, |w| T::from_f64(w[k]));
-                let eps = T::from_f64(GRAD_EPS);
-                let gp: Option<Vec<T>> = want_p.then(|| (0..p.len())
-                    .map(|k| g[k] * (p[k] - y[k]) / ((T::ONE - p[k]) * p[k]).max_nan(eps) * wk(k))
-                    .collect());
-                let gy: Option<Vec<T>> = want_y.then(|| (0..p.len())
-                    .map(|k| -(p[k] / (T::ONE - p[k])).ln() * g[k] * wk(k))
-                    .collect());
-                (
-                    gp.map(|d| Tensor::from_parts(d, shape.clone())),
-                    gy.map(|d| Tensor::from_parts(d, shape.clone())),
-                )
-            });
-            return Ok(smallvec::smallvec![gp, gy]);
-        }
         let p = ctx.input(0, &self.p);
         let y = ctx.input(1, &self.y);
         let gw = times(g.clone(), w)?;
@@ -347,42 +352,47 @@ impl Backward for BceWithLogitsBackward {
         "BinaryCrossEntropyWithLogits"
     }
 
+    /// Accelerator: the same gradients in one fused pass.
+    fn first_order(&self, ctx: &BackwardCtx<'_>, g: Tensor) -> Result<Accelerated> {
+        let g = &g;
+        let (w, pw) = (self.weight.as_deref(), self.pos_weight.as_deref());
+        let (want_x, want_y) = (ctx.needs_grad(0), ctx.needs_grad(1));
+        let shape = self.x.value().shape().clone();
+        let (gx, gy) = dispatch!(g.dtype(), T => {
+            let (x, y, g) = (self.x.value().to_vec::<T>(), self.y.value().to_vec::<T>(), g.to_vec::<T>());
+            let wk = |k: usize| w.map_or(T::ONE, |w| T::from_f64(w[k]));
+            let gx: Option<Vec<T>> = want_x.then(|| (0..x.len())
+                .map(|k| {
+                    let d = match pw {
+                        Some(pw) => {
+                            let t = T::from_f64(pw[k]) * y[k];
+                            (t + T::ONE - y[k]) * sigmoid(x[k]) - t
+                        }
+                        None => sigmoid(x[k]) - y[k],
+                    };
+                    d * g[k] * wk(k)
+                })
+                .collect());
+            let gy: Option<Vec<T>> = want_y.then(|| (0..x.len())
+                .map(|k| {
+                    let d = match pw {
+                        Some(pw) => log_sigmoid(-x[k]) - log_sigmoid(x[k]) * T::from_f64(pw[k]),
+                        None => -x[k],
+                    };
+                    d * g[k] * wk(k)
+                })
+                .collect());
+            (
+                gx.map(|d| Tensor::from_parts(d, shape.clone())),
+                gy.map(|d| Tensor::from_parts(d, shape.clone())),
+            )
+        });
+        Ok(Accelerated::Done(smallvec::smallvec![gx, gy]))
+    }
+
     fn backward(&self, ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
         let (w, pw) = (self.weight.as_deref(), self.pos_weight.as_deref());
         let (want_x, want_y) = (ctx.needs_grad(0), ctx.needs_grad(1));
-        if ctx.token.is_none() {
-            let shape = self.x.value().shape().clone();
-            let (gx, gy) = dispatch!(g.dtype(), T => {
-                let (x, y, g) = (self.x.value().to_vec::<T>(), self.y.value().to_vec::<T>(), g.to_vec::<T>());
-                let wk = |k: usize| w.map_or(T::ONE, |w| T::from_f64(w[k]));
-                let gx: Option<Vec<T>> = want_x.then(|| (0..x.len())
-                    .map(|k| {
-                        let d = match pw {
-                            Some(pw) => {
-                                let t = T::from_f64(pw[k]) * y[k];
-                                (t + T::ONE - y[k]) * sigmoid(x[k]) - t
-                            }
-                            None => sigmoid(x[k]) - y[k],
-                        };
-                        d * g[k] * wk(k)
-                    })
-                    .collect());
-                let gy: Option<Vec<T>> = want_y.then(|| (0..x.len())
-                    .map(|k| {
-                        let d = match pw {
-                            Some(pw) => log_sigmoid(-x[k]) - log_sigmoid(x[k]) * T::from_f64(pw[k]),
-                            None => -x[k],
-                        };
-                        d * g[k] * wk(k)
-                    })
-                    .collect());
-                (
-                    gx.map(|d| Tensor::from_parts(d, shape.clone())),
-                    gy.map(|d| Tensor::from_parts(d, shape.clone())),
-                )
-            });
-            return Ok(smallvec::smallvec![gx, gy]);
-        }
         let x = ctx.input(0, &self.x);
         let y = ctx.input(1, &self.y);
         let gw = times(g.clone(), w)?;

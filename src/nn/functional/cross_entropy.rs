@@ -14,7 +14,7 @@ use super::class_target::{read_class_targets, read_class_weight, total_weight, C
 use super::nll::DEFAULT_IGNORE_INDEX;
 use super::reduction::Reduction;
 use super::softmax::slice_max_sumexp;
-use crate::autograd::function::{Backward, BackwardCtx, GradInputs, Saved};
+use crate::autograd::function::{Accelerated, Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
 use crate::dtype::private::Sealed;
 use crate::dtype::{dispatch, Element};
@@ -493,9 +493,13 @@ impl Backward for CrossEntropyBackward {
     }
 
     fn backward(&self, ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
-        if ctx.token.is_some() {
-            return self.composed(ctx, g);
-        }
+        self.composed(ctx, g)
+    }
+
+    /// Accelerator: `g · (softmax − target)` per position, from the
+    /// softmax the forward kept, in one pass.
+    fn first_order(&self, ctx: &BackwardCtx<'_>, g: Tensor) -> Result<Accelerated> {
+        let g = &g;
         let want_x = ctx.needs_grad(0);
         let want_t = self.t.is_some() && ctx.needs_grad(1);
         let shape = self.spec.layout.input.clone();
@@ -506,9 +510,11 @@ impl Backward for CrossEntropyBackward {
                 want_t.then(|| Tensor::from_parts(gt, shape.clone())),
             )
         });
-        Ok([gx, gt]
-            .into_iter()
-            .take(1 + usize::from(self.t.is_some()))
-            .collect())
+        Ok(Accelerated::Done(
+            [gx, gt]
+                .into_iter()
+                .take(1 + usize::from(self.t.is_some()))
+                .collect(),
+        ))
     }
 }

@@ -2,7 +2,7 @@
 //! `input` given as log-probabilities.
 
 use super::reduction::KlReduction;
-use crate::autograd::function::{Backward, BackwardCtx, GradInputs, Saved};
+use crate::autograd::function::{Accelerated, Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
 use crate::dtype::{dispatch, Element};
 use crate::error::{Error, Result};
@@ -143,39 +143,44 @@ impl Backward for KlDivBackward {
         "KlDiv"
     }
 
+    /// Accelerator: the same gradients in one fused pass.
+    fn first_order(&self, ctx: &BackwardCtx<'_>, g: Tensor) -> Result<Accelerated> {
+        let g = &g;
+        let log_target = self.log_target;
+        let (want_x, want_t) = (ctx.needs_grad(0), ctx.needs_grad(1));
+        let shape = g.shape().clone();
+        let (gx, gt) = dispatch!(g.dtype(), T => {
+            let (x, t, g) = (self.x.value().to_vec::<T>(), self.t.value().to_vec::<T>(), g.to_vec::<T>());
+            let gx: Option<Vec<T>> = want_x.then(|| (0..x.len())
+                .map(|k| {
+                    let p = if log_target { prob_of_log(t[k]) } else { t[k] };
+                    -(g[k] * p)
+                })
+                .collect());
+            let gt: Option<Vec<T>> = want_t.then(|| (0..x.len())
+                .map(|k| {
+                    let (x, t) = (x[k], t[k]);
+                    let d = if log_target {
+                        if t == T::NEG_INFINITY { T::ZERO } else { t.exp() * (t - x + T::ONE) }
+                    } else {
+                        // PyTorch differentiates xlogy(t, t) as log t (0 at
+                        // t = 0) plus t/t, which is NaN at t = 0.
+                        if t == T::ZERO { T::from_f64(f64::NAN) } else { t.ln() + T::ONE - x }
+                    };
+                    g[k] * d
+                })
+                .collect());
+            (
+                gx.map(|d| Tensor::from_parts(d, shape.clone())),
+                gt.map(|d| Tensor::from_parts(d, shape.clone())),
+            )
+        });
+        Ok(Accelerated::Done(smallvec::smallvec![gx, gt]))
+    }
+
     fn backward(&self, ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
         let log_target = self.log_target;
         let (want_x, want_t) = (ctx.needs_grad(0), ctx.needs_grad(1));
-        if ctx.token.is_none() {
-            let shape = g.shape().clone();
-            let (gx, gt) = dispatch!(g.dtype(), T => {
-                let (x, t, g) = (self.x.value().to_vec::<T>(), self.t.value().to_vec::<T>(), g.to_vec::<T>());
-                let gx: Option<Vec<T>> = want_x.then(|| (0..x.len())
-                    .map(|k| {
-                        let p = if log_target { prob_of_log(t[k]) } else { t[k] };
-                        -(g[k] * p)
-                    })
-                    .collect());
-                let gt: Option<Vec<T>> = want_t.then(|| (0..x.len())
-                    .map(|k| {
-                        let (x, t) = (x[k], t[k]);
-                        let d = if log_target {
-                            if t == T::NEG_INFINITY { T::ZERO } else { t.exp() * (t - x + T::ONE) }
-                        } else {
-                            // PyTorch differentiates xlogy(t, t) as log t (0 at
-                            // t = 0) plus t/t, which is NaN at t = 0.
-                            if t == T::ZERO { T::from_f64(f64::NAN) } else { t.ln() + T::ONE - x }
-                        };
-                        g[k] * d
-                    })
-                    .collect());
-                (
-                    gx.map(|d| Tensor::from_parts(d, shape.clone())),
-                    gt.map(|d| Tensor::from_parts(d, shape.clone())),
-                )
-            });
-            return Ok(smallvec::smallvec![gx, gt]);
-        }
         let x = ctx.input(0, &self.x);
         let t = ctx.input(1, &self.t);
         let raw_t = self.t.value();

@@ -7,7 +7,7 @@
 //! values; `log_softmax` is `x − max − log Σ exp(x − max)`, never
 //! `log(softmax(x))`, which would turn underflowed probabilities into −inf.
 
-use crate::autograd::function::{Backward, BackwardCtx, GradInputs, Saved};
+use crate::autograd::function::{Accelerated, Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
 use crate::dtype::private::Sealed;
 use crate::dtype::{dispatch, Element};
@@ -190,12 +190,15 @@ impl Backward for SoftmaxBackward {
         }
     }
 
+    /// Accelerator: the same gradients in one fused pass.
+    fn first_order(&self, _ctx: &BackwardCtx<'_>, g: Tensor) -> Result<Accelerated> {
+        let g = &g;
+        let shape = g.shape().clone();
+        let gx = dispatch!(g.dtype(), T => Tensor::from_parts(self.fused::<T>(g), shape));
+        Ok(Accelerated::Done(smallvec::smallvec![Some(gx)]))
+    }
+
     fn backward(&self, ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
-        if ctx.token.is_none() {
-            let shape = g.shape().clone();
-            let gx = dispatch!(g.dtype(), T => Tensor::from_parts(self.fused::<T>(g), shape));
-            return Ok(smallvec::smallvec![Some(gx)]);
-        }
         let y = ctx.output(&self.y);
         let dim = [self.dim as isize];
         let gx = if self.log {
