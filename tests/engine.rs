@@ -65,6 +65,7 @@ fn retain_graph_allows_a_second_backward() {
     let keep = BackwardOptions {
         retain_graph: true,
         create_graph: false,
+        ..Default::default()
     };
     y.backward_with(None, keep);
     y.backward();
@@ -221,11 +222,16 @@ fn grad_returns_without_touching_dot_grad() {
 }
 
 #[test]
-fn grad_of_an_unused_input_is_zero() {
+fn grad_of_an_unused_input_is_an_error_or_zero_if_allowed() {
     let x = leaf(&[1.0, 2.0]);
     let unused = leaf(&[5.0]);
     let y = x.sum();
-    let g = grad(&[&y], &[&x, &unused], false).unwrap();
+    assert!(grad(&[&y], &[&x, &unused], false).is_err());
+    let options = tapegrad::BackwardOptions {
+        allow_unused: true,
+        ..Default::default()
+    };
+    let g = tapegrad::grad_with(&[&y], &[], &[&x, &unused], options).unwrap();
     assert_eq!(g[1].to_vec::<f64>(), vec![0.0]);
 }
 

@@ -370,6 +370,7 @@ fn same_first_order(what: &str, f: impl Fn(&[Tensor]) -> Result<Tensor>, inputs:
         let opts = tapegrad::BackwardOptions {
             retain_graph: false,
             create_graph,
+            ..Default::default()
         };
         tapegrad::grad_with(&[&y], &[&seed], &refs, opts)
             .unwrap()

@@ -37,7 +37,7 @@ proptest! {
                 &[&y],
                 &[&seed_grad],
                 &refs,
-                BackwardOptions { retain_graph: false, create_graph },
+                BackwardOptions { retain_graph: false, create_graph, ..Default::default() },
             ).unwrap();
             tapegrad::clear_tape();
             per_path.push(grads.iter().map(|g| g.to_vec::<f64>()).collect::<Vec<_>>());
@@ -92,5 +92,60 @@ proptest! {
             close(&narrow.to_vec::<f64>(), &wide.to_vec::<f64>(), 1e-5, 1e-5),
             "{}: f32 {:?} vs f64 {:?}", op.name, narrow.to_vec::<f64>(), wide.to_vec::<f64>()
         );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// An in-place write between an op's forward and its backward, into
+    /// one of its inputs or its output: backward must either refuse (the op
+    /// saved the written tensor) or give exactly the gradients of an
+    /// unmodified run. Never gradients computed from the new values.
+    #[test]
+    fn in_place_writes_are_refused_or_harmless(
+        index in 0usize..1000,
+        seed in 0u64..1 << 20,
+        target in 0usize..4,
+    ) {
+        let ops = registry();
+        let op = &ops[index % ops.len()];
+        let case = (op.make)(&mut Gen::new(seed));
+        let fresh = |case: &common::ops::Case| {
+            let leaves: Vec<Tensor> =
+                case.inputs.iter().map(|x| x.detach().requires_grad_(true)).collect();
+            (leaves.clone(), op.run(&leaves, case).unwrap())
+        };
+        // The reference: gradients of the unmodified computation.
+        let (clean_leaves, y) = fresh(&case);
+        y.sum().backward();
+        let clean: Vec<Vec<f64>> =
+            clean_leaves.iter().map(|l| l.grad().unwrap().to_vec::<f64>()).collect();
+
+        let (leaves, y) = fresh(&case);
+        let loss = y.sum();
+        // Write other values (of the same shape) into an input or the output.
+        let written = if target < leaves.len() { &leaves[target] } else { &y };
+        if !written.is_contiguous() || written.numel() == 0 {
+            return Ok(());
+        }
+        let junk = Gen::new(seed ^ 0x5eed).values(written.dims(), common::ops::Domain::Any);
+        written.detach().copy_(&junk.to_dtype(written.dtype()));
+        match loss.try_backward() {
+            Err(e) => prop_assert!(
+                e.to_string().contains("modified by an in-place operation"),
+                "{}: {e}", op.name
+            ),
+            Ok(()) => {
+                for (k, leaf) in leaves.iter().enumerate() {
+                    let got = leaf.grad().unwrap().to_vec::<f64>();
+                    prop_assert!(
+                        got.iter().zip(&clean[k]).all(|(a, b)| a == b || (a.is_nan() && b.is_nan())),
+                        "{}: input {k} got {got:?}, unmodified run {:?}", op.name, clean[k]
+                    );
+                }
+            }
+        }
+        tapegrad::clear_tape();
     }
 }

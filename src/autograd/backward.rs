@@ -7,7 +7,7 @@ use std::rc::Rc;
 use smallvec::SmallVec;
 
 use super::anomaly;
-use super::function::{Accelerated, Backward, BackwardCtx, GradInputs};
+use super::function::{take_stale, Accelerated, Backward, BackwardCtx, GradInputs};
 use super::mode::GradModeGuard;
 use super::tape::{EntryKind, GradMeta, GraphToken, InputRef, LeafMeta, TAPE};
 use super::trace;
@@ -23,6 +23,10 @@ pub struct BackwardOptions {
     /// Record the backward computation itself, so gradients can be
     /// differentiated again (`create_graph=True`). Implies `retain_graph`.
     pub create_graph: bool,
+    /// For [`grad_with`]: an input that the outputs do not depend on gets a
+    /// zero gradient instead of an error (`allow_unused=True` with
+    /// `materialize_grads=True` in PyTorch).
+    pub allow_unused: bool,
 }
 
 const RELEASED: &str = "trying to backward through a graph that has already been released \
@@ -75,6 +79,10 @@ impl Tensor {
         });
         to_accumulate.extend(leaves);
         let _mode = GradModeGuard::set(options.create_graph);
+        // All or nothing: every new `.grad` is computed first, and only
+        // when all of them succeeded are they stored, so a failure leaves
+        // every gradient as it was and a retry gives the first try's result.
+        let mut totals: Vec<(Rc<LeafMeta>, Tensor)> = Vec::with_capacity(to_accumulate.len());
         for (leaf, g) in to_accumulate {
             // A gradient that is itself a leaf (the seed of a bare-leaf root,
             // under create_graph) would make `.grad` own a LeafMeta: with the
@@ -85,12 +93,19 @@ impl Tensor {
             } else {
                 g
             };
-            let mut slot = leaf.grad.borrow_mut();
-            let total = match slot.take() {
-                None => g,
-                Some(previous) => previous.try_add(&g)?,
+            // The same leaf may appear twice (an entry and a bare root).
+            let previous = match totals.iter().position(|(l, _)| Rc::ptr_eq(l, &leaf)) {
+                Some(k) => Some(totals.swap_remove(k).1),
+                None => leaf.grad.borrow().clone(),
             };
-            *slot = Some(total);
+            let total = match previous {
+                None => g,
+                Some(previous) => add_same_shape(&previous, &g)?,
+            };
+            totals.push((leaf, total));
+        }
+        for (leaf, total) in totals {
+            *leaf.grad.borrow_mut() = Some(total);
         }
         finish(&options);
         Ok(())
@@ -108,8 +123,9 @@ impl Tensor {
 ///
 /// With `create_graph` the returned gradients are themselves recorded, so
 /// they can be differentiated again: Hessian-vector products, gradient
-/// penalties, Newton steps. An input the outputs do not depend on gets a
-/// zero gradient.
+/// penalties, Newton steps. An input the outputs do not depend on is an
+/// error naming it (PyTorch's "appears to not have been used in the
+/// graph"); [`grad_with`] with `allow_unused` gives it zeros instead.
 ///
 /// ```
 /// use tapegrad::{grad, Tensor};
@@ -128,6 +144,7 @@ pub fn grad(outputs: &[&Tensor], inputs: &[&Tensor], create_graph: bool) -> Resu
         BackwardOptions {
             retain_graph: create_graph,
             create_graph,
+            allow_unused: false,
         },
     )
 }
@@ -199,7 +216,22 @@ pub fn grad_with(
                 }
             }
         }
-        result.push(total.unwrap_or_else(|| Tensor::zeros_like(input)));
+        match total {
+            Some(t) => result.push(t),
+            None if options.allow_unused => result.push(Tensor::zeros_like(input)),
+            None => {
+                return Err(Error::autograd(
+                    "grad",
+                    format!(
+                        "input {k} (shape {}) appears to not have been used in the graph \
+                         of the outputs, so it has no gradient; pass allow_unused: true \
+                         in BackwardOptions (to grad_with) to get zeros for it, and check \
+                         the order of the arguments: outputs, grad_outputs, inputs",
+                        input.shape()
+                    ),
+                ))
+            }
+        }
     }
     finish(&options);
     Ok(result)
@@ -305,6 +337,8 @@ fn sweep(
     let n = seeds.iter().map(|(i, _)| i + 1).max().unwrap_or(0);
     let mut grads: Vec<Option<Tensor>> = vec![None; n];
     let _mode = GradModeGuard::set(create_graph);
+    // A stale read noted outside a sweep (none should be) is not ours.
+    let _ = take_stale();
     for (i, seed) in seeds {
         accumulate(&mut grads[i], seed)?;
     }
@@ -339,6 +373,19 @@ fn sweep(
             // Used in place inside the `Result`: unwrapping it with `?`
             // would copy the inline list (two tensors' worth) once more.
             let mut result = run_rule(&*backward, &ctx, g, create_graph);
+            if let Some(stale) = take_stale() {
+                return Err(Error::autograd(
+                    "backward",
+                    format!(
+                        "a tensor of shape {} ({}) that {name} saved for its gradient was \
+                         modified by an in-place operation after it was saved (copy_, an \
+                         optimizer step, nn::init, a checkpoint load); version {}, expected \
+                         {}. Run backward before changing the values (e.g. optimizer.step() \
+                         after loss.backward()), or change a copy",
+                        stale.shape, stale.dtype, stale.version, stale.expected
+                    ),
+                ));
+            }
             let Ok(input_grads) = result.as_mut() else {
                 return result.map(|_| ());
             };
@@ -448,7 +495,21 @@ fn check_shapes(name: &'static str, inputs: &[InputRef], grads: &GradInputs) -> 
 fn accumulate(slot: &mut Option<Tensor>, g: Tensor) -> Result<()> {
     *slot = Some(match slot.take() {
         None => g,
-        Some(previous) => previous.try_add(&g)?,
+        Some(previous) => add_same_shape(&previous, &g)?,
     });
     Ok(())
+}
+
+/// `a + b` for two gradients of one tensor: never broadcast, so a gradient
+/// of the wrong shape is an error instead of silently spreading.
+fn add_same_shape(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    if a.shape() != b.shape() {
+        return Err(Error::mismatch(
+            "backward",
+            "gradients of one tensor must have its shape to be accumulated",
+            b.shape(),
+            a.shape(),
+        ));
+    }
+    a.try_add(b)
 }

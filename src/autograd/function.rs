@@ -69,19 +69,69 @@ pub(crate) fn done(grads: impl IntoIterator<Item = Option<Tensor>>) -> Result<Ac
 /// A tensor saved for backward, stripped of its graph links so the tape
 /// never keeps itself alive. [`BackwardCtx`] restores the links when a graph
 /// of the gradient is being built.
+///
+/// It also remembers the version of its storage when it was saved. Reading
+/// it after an in-place write to that storage (an optimizer step, `copy_`,
+/// a re-initialisation, a checkpoint load) is noted here and turned into an
+/// error by the sweep when the rule returns ([`take_stale`]): the rule's
+/// result, computed from the new values, is never used. Every read goes
+/// through [`Saved::value`] or the context, so no rule can skip the check.
 #[derive(Clone)]
-pub(crate) struct Saved(Tensor);
+pub(crate) struct Saved {
+    tensor: Tensor,
+    version: u64,
+}
 
 impl Saved {
-    /// Saves `t`'s value (sharing its storage).
+    /// Saves `t`'s value (sharing its storage) and its current version.
     pub(crate) fn new(t: &Tensor) -> Saved {
-        Saved(t.detach())
+        Saved {
+            tensor: t.detach(),
+            version: t.version(),
+        }
     }
 
     /// The saved value, as a constant.
+    #[inline]
     pub(crate) fn value(&self) -> &Tensor {
-        &self.0
+        let now = self.tensor.version();
+        if now != self.version {
+            note_stale(&self.tensor, now, self.version);
+        }
+        &self.tensor
     }
+}
+
+/// A saved tensor found modified after it was saved.
+pub(crate) struct Stale {
+    pub(crate) shape: crate::shape::Shape,
+    pub(crate) dtype: crate::dtype::DType,
+    pub(crate) version: u64,
+    pub(crate) expected: u64,
+}
+
+thread_local! {
+    static STALE: std::cell::RefCell<Option<Stale>> = const { std::cell::RefCell::new(None) };
+}
+
+fn note_stale(t: &Tensor, version: u64, expected: u64) {
+    STALE.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.is_none() {
+            *s = Some(Stale {
+                shape: t.shape().clone(),
+                dtype: t.dtype(),
+                version,
+                expected,
+            });
+        }
+    });
+}
+
+/// The first stale read since the last call, if any (the sweep asks after
+/// every rule, and once before it starts).
+pub(crate) fn take_stale() -> Option<Stale> {
+    STALE.with(|s| s.borrow_mut().take())
 }
 
 /// What the sweep tells an op's backward.
@@ -115,7 +165,7 @@ impl<'a> BackwardCtx<'a> {
     pub(crate) fn input(&self, k: usize, saved: &Saved) -> Tensor {
         match (&self.token, self.inputs.get(k)) {
             (Some(token), Some(InputRef::Entry(j))) => attach(saved, token, *j),
-            _ => saved.0.clone(),
+            _ => saved.value().clone(),
         }
     }
 
@@ -123,13 +173,13 @@ impl<'a> BackwardCtx<'a> {
     pub(crate) fn output(&self, saved: &Saved) -> Tensor {
         match &self.token {
             Some(token) => attach(saved, token, self.index),
-            None => saved.0.clone(),
+            None => saved.value().clone(),
         }
     }
 }
 
 fn attach(saved: &Saved, token: &Rc<GraphToken>, index: usize) -> Tensor {
-    let mut t = saved.0.clone();
+    let mut t = saved.value().clone();
     t.meta = GradMeta::Node(NodeRef {
         token: token.clone(),
         index,

@@ -267,6 +267,9 @@ fn analytic_jacobian(
                     BackwardOptions {
                         retain_graph: true,
                         create_graph,
+                        // A function may ignore some of its inputs (its
+                        // Jacobian block is then 0, which is checked).
+                        allow_unused: true,
                     },
                 )?;
                 for (i, g) in grads.iter().enumerate() {
@@ -329,6 +332,7 @@ pub fn gradgradcheck(
                 BackwardOptions {
                     retain_graph: true,
                     create_graph: true,
+                    allow_unused: true,
                 },
             )
         },

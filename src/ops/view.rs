@@ -336,3 +336,41 @@ impl Backward for PermuteBackward {
         Ok(smallvec::smallvec![Some(g.try_permute(&dims)?)])
     }
 }
+
+impl Tensor {
+    /// A tensor with the same values laid out row-major without gaps
+    /// (`torch.Tensor.contiguous`): `self` itself (shared, no copy) when it
+    /// already is; otherwise a copy with a buffer of its own, recorded as an
+    /// op so gradients flow back to `self`. Like PyTorch's, such a copy of a
+    /// parameter is not the parameter: it is not a leaf, and an optimizer
+    /// refuses it (pass the parameter itself).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w = Tensor::new([[1.0f32, 2.0], [3.0, 4.0]]).requires_grad_(true);
+    /// let c = w.t().contiguous();
+    /// assert!(c.is_contiguous() && !c.is_leaf());
+    /// c.sum().backward();
+    /// assert_eq!(w.grad().unwrap().to_vec::<f32>(), vec![1.0; 4]);
+    /// ```
+    pub fn try_contiguous(&self) -> Result<Tensor> {
+        if self.is_contiguous() {
+            return Ok(self.clone());
+        }
+        let out = crate::autograd::no_grad(|| self.contiguous_copy());
+        record(out, &[self], |_| ContiguousBackward)
+    }
+    panicking!(contiguous => try_contiguous() -> Tensor);
+}
+
+/// A copy passes its gradient through unchanged.
+struct ContiguousBackward;
+
+impl Backward for ContiguousBackward {
+    fn name(&self) -> &'static str {
+        "Contiguous"
+    }
+    fn backward(&self, _ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
+        Ok(smallvec::smallvec![Some(g.clone())])
+    }
+}

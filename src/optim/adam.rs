@@ -183,6 +183,11 @@ impl Optimizer for Adam {
             st.step += 1;
             let scalars = AdamScalars::new(&cfg, self.decoupled, st.step);
             let vmax = st.max_exp_avg_sq.as_ref().filter(|_| cfg.amsgrad);
+            let g = super::unaliased(g, &[&st.exp_avg, &st.exp_avg_sq]);
+            let g = match vmax {
+                Some(vm) => super::unaliased(g, &[vm]),
+                None => g,
+            };
             dispatch!(p.dtype(), T => {
                 p.update_data::<T>(|pd| {
                     g.with_contiguous::<T, _>(|gd| {

@@ -89,8 +89,13 @@ pub(crate) fn collect_params(
             return Err(Error::invalid(
                 op,
                 format!(
-                    "can't optimize a non-leaf tensor (parameter {i}, shape {}); detach it first",
-                    p.shape()
+                    "can't optimize a non-leaf tensor (parameter {i}, shape {}): it is the \
+                     result of an op ({}), such as contiguous() or arithmetic on a \
+                     parameter, so updating it would not change the parameter; pass the \
+                     parameters themselves (model.parameters()), or detach() it and call \
+                     requires_grad_(true) to make it a parameter of its own",
+                    p.shape(),
+                    p.grad_fn().unwrap_or("released")
                 ),
             ));
         }
@@ -164,12 +169,20 @@ pub(crate) fn grad_of(op: &'static str, i: usize, p: &Tensor) -> Result<Option<T
             rhs: p.dtype(),
         });
     }
-    if Rc::ptr_eq(&g.storage, &p.storage) {
-        return Ok(Some(crate::autograd::no_grad(|| {
-            g.detach().contiguous_copy()
-        })));
+    Ok(Some(unaliased(g, &[p])))
+}
+
+/// `g` itself, or a copy of it when it shares a buffer with one of the
+/// tensors an update writes (the parameter, or optimizer state such as a
+/// momentum buffer): the update borrows those mutably while it reads `g`,
+/// and a `.grad` set to one of them must neither panic nor read values the
+/// update is changing.
+pub(crate) fn unaliased(g: Tensor, written: &[&Tensor]) -> Tensor {
+    if written.iter().any(|w| Rc::ptr_eq(&g.storage, &w.storage)) {
+        crate::autograd::no_grad(|| g.detach().contiguous_copy())
+    } else {
+        g
     }
-    Ok(Some(g))
 }
 
 impl Tensor {

@@ -149,6 +149,7 @@ impl Optimizer for SGD {
             let buf = self.momentum_buffers[i]
                 .as_ref()
                 .filter(|_| cfg.momentum != 0.0);
+            let g = super::unaliased(g, buf.as_slice());
             dispatch!(p.dtype(), T => {
                 p.update_data::<T>(|pd| {
                     g.with_contiguous::<T, _>(|gd| match buf {

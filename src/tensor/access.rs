@@ -44,20 +44,6 @@ impl Tensor {
         or_panic(self.try_item())
     }
 
-    /// A tensor with the same values laid out row-major without gaps; `self`
-    /// (shared, no copy) when it already is. Gradients flow through unchanged,
-    /// so the result keeps `self`'s place in the graph.
-    pub fn contiguous(&self) -> Tensor {
-        if self.is_contiguous() {
-            return self.clone();
-        }
-        let buffer = dispatch!(self.dtype(), T => <T as crate::dtype::private::Sealed>::wrap(self.with_contiguous::<T, _>(|d| d.to_vec())));
-        let mut out = Tensor::from_buffer(buffer, self.shape().clone());
-        // Same values, same shape: the copy stands for the same graph node.
-        out.meta = self.meta.clone();
-        out
-    }
-
     /// Copies `src`'s values into this tensor's buffer, in place and without
     /// recording anything (`torch.Tensor.copy_` under `no_grad`). Shapes and
     /// dtypes must match exactly; `self` must be contiguous.

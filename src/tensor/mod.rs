@@ -16,7 +16,7 @@ use crate::dtype::DType;
 use crate::error::{or_panic, Error, Result};
 use crate::shape::Shape;
 use layout::Layout;
-use storage::{storage_from_vec, Buffer, Storage};
+use storage::{storage_from_vec, Storage};
 
 /// An n-dimensional array of `f32` or `f64` that can record the operations
 /// applied to it, so that gradients can be computed by [`Tensor::backward`].
@@ -70,17 +70,6 @@ pub struct Tensor {
 }
 
 impl Tensor {
-    /// Wraps a buffer whose length equals the shape's element count, with a
-    /// contiguous layout and no autograd metadata.
-    pub(crate) fn from_buffer(buffer: Buffer, shape: Shape) -> Tensor {
-        debug_assert_eq!(buffer.len(), shape.numel());
-        Tensor {
-            storage: Rc::new(std::cell::RefCell::new(buffer)),
-            layout: Layout::contiguous(shape),
-            meta: GradMeta::None,
-        }
-    }
-
     /// Wraps a typed vector; the length must match the shape.
     pub(crate) fn from_parts<T: crate::Element>(data: Vec<T>, shape: Shape) -> Tensor {
         debug_assert_eq!(data.len(), shape.numel());
@@ -205,11 +194,72 @@ impl Tensor {
         }
     }
 
-    /// Replaces (or clears, with `None`) the accumulated gradient of a leaf.
-    pub fn set_grad(&self, grad: Option<Tensor>) {
-        if let GradMeta::Leaf(leaf) = &self.meta {
-            *leaf.grad.borrow_mut() = grad;
+    /// Replaces (or clears, with `None`) the accumulated gradient of a leaf
+    /// (assigning `torch.Tensor.grad`). A gradient must have the tensor's
+    /// shape and dtype, as in PyTorch; anything else is an error and
+    /// leaves `.grad` as it was. On a tensor that is not a leaf requiring
+    /// grad it is an error too (there is no `.grad` to set), except that
+    /// clearing with `None` is always allowed.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w = Tensor::zeros(&[2]).requires_grad_(true);
+    /// w.set_grad(Some(Tensor::ones(&[2])));
+    /// assert!(w.try_set_grad(Some(Tensor::ones(&[3]))).is_err());
+    /// assert_eq!(w.grad().unwrap().to_vec::<f32>(), vec![1.0, 1.0]);
+    /// ```
+    pub fn try_set_grad(&self, grad: Option<Tensor>) -> Result<()> {
+        let GradMeta::Leaf(leaf) = &self.meta else {
+            return match grad {
+                None => Ok(()),
+                Some(_) => Err(crate::error::Error::autograd(
+                    "set_grad",
+                    "only a leaf that requires grad has a .grad to set (call \
+                     requires_grad_(true) on it first)",
+                )),
+            };
+        };
+        if let Some(g) = &grad {
+            if g.shape() != self.shape() {
+                return Err(crate::error::Error::mismatch(
+                    "set_grad",
+                    "a gradient must have its tensor's shape",
+                    g.shape(),
+                    self.shape(),
+                ));
+            }
+            if g.dtype() != self.dtype() {
+                return Err(crate::error::Error::DTypeMismatch {
+                    op: "set_grad",
+                    lhs: g.dtype(),
+                    rhs: self.dtype(),
+                });
+            }
         }
+        *leaf.grad.borrow_mut() = grad;
+        Ok(())
+    }
+
+    /// Panicking form of [`try_set_grad`](Tensor::try_set_grad).
+    #[track_caller]
+    pub fn set_grad(&self, grad: Option<Tensor>) {
+        or_panic(self.try_set_grad(grad))
+    }
+
+    /// How many in-place writes the storage behind this tensor has seen
+    /// (PyTorch's `Tensor._version`): `copy_`, the `nn::init` fills,
+    /// optimizer steps and checkpoint loads each add one. Backward compares
+    /// it with the version each saved tensor had when its op ran.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w = Tensor::zeros(&[2]);
+    /// let v = w.version();
+    /// w.copy_(&Tensor::ones(&[2]));
+    /// assert_eq!(w.version(), v + 1);
+    /// ```
+    pub fn version(&self) -> u64 {
+        self.storage.version()
     }
 
     /// Clears the accumulated gradient (PyTorch's `zero_grad(set_to_none=True)`).

@@ -1,11 +1,17 @@
 //! The flat buffer behind a tensor.
 //!
-//! Tensors share a buffer through `Rc<RefCell<Buffer>>`: cloning a tensor
-//! or taking a view (transpose, narrow, expand...) copies no data. The
-//! `RefCell` exists for the few in-place updates (optimizers, `copy_`); ops
-//! never mutate their inputs.
+//! Tensors share a buffer through `Rc<StorageCell>`: cloning a tensor or
+//! taking a view (transpose, narrow, expand...) copies no data. The
+//! `RefCell` inside exists for the few in-place updates (optimizers,
+//! `copy_`, the `nn::init` fills, checkpoint loads); ops never mutate their
+//! inputs.
+//!
+//! Every mutable borrow bumps the storage's version counter (PyTorch's
+//! `_version`). A tensor saved for backward remembers the version it saw,
+//! so a gradient computed from values that changed after the forward is
+//! reported instead of silently used (see `autograd::function::Saved`).
 
-use std::cell::RefCell;
+use std::cell::{Cell, Ref, RefCell, RefMut};
 use std::rc::Rc;
 
 use crate::dtype::DType;
@@ -57,10 +63,46 @@ impl Drop for Buffer {
     }
 }
 
-/// Shared, interior-mutable storage.
-pub(crate) type Storage = Rc<RefCell<Buffer>>;
+/// A buffer and the count of in-place writes made to it.
+pub(crate) struct StorageCell {
+    buffer: RefCell<Buffer>,
+    version: Cell<u64>,
+}
+
+impl StorageCell {
+    /// A fresh storage at version 0.
+    pub(crate) fn new(buffer: Buffer) -> StorageCell {
+        StorageCell {
+            buffer: RefCell::new(buffer),
+            version: Cell::new(0),
+        }
+    }
+
+    /// Read access.
+    #[inline]
+    pub(crate) fn borrow(&self) -> Ref<'_, Buffer> {
+        self.buffer.borrow()
+    }
+
+    /// Write access, for an in-place update: counts as a new version, so
+    /// that tensors saved before it are known to be stale.
+    #[inline]
+    pub(crate) fn borrow_mut(&self) -> RefMut<'_, Buffer> {
+        self.version.set(self.version.get() + 1);
+        self.buffer.borrow_mut()
+    }
+
+    /// How many in-place writes this storage has seen.
+    #[inline]
+    pub(crate) fn version(&self) -> u64 {
+        self.version.get()
+    }
+}
+
+/// Shared storage with interior mutability and a version counter.
+pub(crate) type Storage = Rc<StorageCell>;
 
 /// Wraps a typed vector as shared storage.
 pub(crate) fn storage_from_vec<T: crate::Element>(data: Vec<T>) -> Storage {
-    Rc::new(RefCell::new(T::wrap(data)))
+    Rc::new(StorageCell::new(T::wrap(data)))
 }

@@ -546,6 +546,21 @@ fn view_ops() -> Vec<Op> {
             apply: |x, _| x[0].try_t(),
         },
         Op {
+            // A copy, recorded: the gradient reaches the original.
+            name: "contiguous of a transpose",
+            covers: &["try_contiguous"],
+            gradcheck: None,
+            make: |g| {
+                let s = g.shape(2..=3, 3);
+                Case::new(vec![g.values(&s, Domain::Any)])
+            },
+            apply: |x, _| {
+                x[0].try_transpose(0, -1)?
+                    .try_contiguous()?
+                    .try_mul_scalar(2.0)
+            },
+        },
+        Op {
             name: "permute",
             covers: &["try_permute"],
             gradcheck: None,

@@ -310,6 +310,7 @@ impl Machine {
         let options = BackwardOptions {
             retain_graph,
             create_graph,
+            ..Default::default()
         };
         let r = match b.pick(5) {
             0 => y.try_backward(),

@@ -288,7 +288,8 @@ impl Machine {
                 } else {
                     Some(Tensor::full_like(p, b.scalar()))
                 };
-                p.set_grad(g);
+                // Refused unless it has the parameter's shape and dtype.
+                let _ = p.try_set_grad(g);
             }
             _ => {}
         }
