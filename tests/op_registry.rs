@@ -46,6 +46,10 @@ const EXEMPT: &[(&str, &str)] = &[
         "try_copy_",
         "an in-place write, not recorded; tests/bad_input.rs",
     ),
+    (
+        "try_set_grad",
+        "assigns .grad, not an op; tests/gradients_trust.rs",
+    ),
 ];
 
 /// Every `.rs` file under `dir`.
