@@ -65,13 +65,13 @@ impl Dataset {
     /// The samples at `indices`, in that order (indices may repeat).
     pub fn select(&self, indices: &[usize]) -> Result<Dataset> {
         if let Some((pos, &i)) = indices.iter().enumerate().find(|(_, &i)| i >= self.len()) {
-            return Err(Error::IndexOutOfRange {
-                op: "Dataset::select",
-                index: i as i64,
-                dim: 0,
-                size: self.len(),
-                at: format!(" (position {pos})"),
-            });
+            return Err(Error::index_out_of_range(
+                "Dataset::select",
+                i,
+                0,
+                self.len(),
+                format!(" (position {pos})"),
+            ));
         }
         Ok(Dataset {
             features: gather_rows(&self.features, indices),

@@ -11,6 +11,22 @@ use crate::shape::Shape;
 /// Data that [`Tensor::new`] accepts: a scalar or (nested) fixed-size arrays
 /// of `f32` or `f64`. Arrays are rectangular by construction, so `new`
 /// cannot fail.
+///
+/// Other element types do not compile (and the compiler's note lists what
+/// is accepted):
+///
+/// ```compile_fail
+/// let t = tapegrad::Tensor::new([1i32, 2, 3]);
+/// ```
+///
+/// For a `Vec`, use [`Tensor::from_vec`] with a shape, or `Tensor::from(vec)`
+/// for a 1-d tensor.
+// The list in the note is the one place to extend when a dtype is added.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be turned into a tensor by `Tensor::new`",
+    label = "expected an f32 or f64 scalar, or nested fixed-size arrays of them",
+    note = "tensor element types: f32, f64; a `Vec` goes through `Tensor::from_vec(v, &shape)` or `Tensor::from(v)`"
+)]
 pub trait TensorData {
     /// The element type, which becomes the tensor's dtype.
     type Elem: Element;
