@@ -28,7 +28,6 @@ use crate::tensor::Tensor;
 /// drop.eval();
 /// assert_eq!(drop.forward(&x).to_vec::<f32>(), x.to_vec::<f32>());
 /// ```
-#[derive(Debug)]
 pub struct Dropout {
     p: f64,
     training: bool,
@@ -85,6 +84,9 @@ impl Module for Dropout {
 
     fn is_training(&self) -> bool {
         self.training
+    }
+    fn repr(&self) -> String {
+        super::repr::dropout_repr(self)
     }
 }
 
