@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 
-use rand::rngs::StdRng;
+use rand::rngs::ChaCha12Rng;
 use rand_distr::{Distribution, StandardUniform};
 
 use super::module::Module;
@@ -31,7 +31,7 @@ use crate::tensor::Tensor;
 pub struct Dropout {
     p: f64,
     training: bool,
-    rng: RefCell<StdRng>,
+    rng: RefCell<ChaCha12Rng>,
 }
 
 impl Dropout {
