@@ -19,7 +19,7 @@ use crate::tensor::Tensor;
 
 /// A numeric table read by [`read_csv`]: every column but the label is a
 /// feature.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct CsvTable {
     /// Feature column names, in file order.
     pub feature_names: Vec<String>,
