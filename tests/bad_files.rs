@@ -55,7 +55,7 @@ fn checkpoint_header_with_zero_and_huge_dims_is_refused() {
 
 #[test]
 fn optimizer_state_header_with_zero_and_huge_dims_is_refused() {
-    let w = Tensor::zeros(&[2]).requires_grad_(true);
+    let w = Tensor::zeros([2]).requires_grad_(true);
     let mut opt = Adam::new([w], AdamConfig::default()).unwrap();
     let path = temp("huge.optim.safetensors");
     let huge = 1u64 << 40;
@@ -131,7 +131,7 @@ fn csv_quotes_and_class_names() {
 #[test]
 fn index_errors_name_the_value_given() {
     // A class id beyond i64: the message must not show 9223372036854775807.
-    let logits = Tensor::zeros(&[1, 3]);
+    let logits = Tensor::zeros([1, 3]);
     let err = tapegrad::nn::functional::cross_entropy(
         &logits,
         &Tensor::new([1e30f64]).to_dtype(DType::F32),
@@ -150,7 +150,7 @@ fn index_errors_name_the_value_given() {
     assert!(err.to_string().contains("100000000000000000000"), "{err}");
 
     // A usize above i64::MAX used to wrap to a negative index.
-    let ds = tapegrad::data::Dataset::new(Tensor::zeros(&[2, 1]), Tensor::zeros(&[2])).unwrap();
+    let ds = tapegrad::data::Dataset::new(Tensor::zeros([2, 1]), Tensor::zeros([2])).unwrap();
     let err = ds.select(&[usize::MAX]).unwrap_err();
     assert!(err.to_string().contains(&usize::MAX.to_string()), "{err}");
     assert!(!err.to_string().contains("index -1"), "{err}");

@@ -30,7 +30,7 @@ fn checkpoint_is_a_pytorch_state_dict() {
     ];
     assert_eq!(shapes, torch);
 
-    let x = Tensor::randn(&[5, 4], &mut seeded_rng(1));
+    let x = Tensor::randn([5, 4], &mut seeded_rng(1));
     let y = model.forward(&x);
     let io_path = dir.join("io.safetensors");
     checkpoint::write_tensors(

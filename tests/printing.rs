@@ -25,8 +25,8 @@ fn from_pytorch(text: &str) -> String {
 
 #[test]
 fn error_debug_is_the_message() {
-    let err = Tensor::zeros(&[2, 3])
-        .try_add(&Tensor::zeros(&[4]))
+    let err = Tensor::zeros([2, 3])
+        .try_add(&Tensor::zeros([4]))
         .unwrap_err();
     let sentence = "add: shapes [2, 3] and [4] cannot be broadcast together";
     assert_eq!(err.to_string(), sentence);
@@ -39,7 +39,7 @@ fn error_debug_is_the_message() {
 #[test]
 fn main_returning_err_and_unwrap_show_the_sentence() {
     fn user_main() -> Result<(), Error> {
-        let logits = Tensor::zeros(&[2, 3]);
+        let logits = Tensor::zeros([2, 3]);
         let target = Tensor::new([0.0f32, 5.0]);
         let _loss = nn::functional::cross_entropy(&logits, &target)?;
         Ok(())
@@ -162,7 +162,7 @@ fn a_users_model_prints_its_children() {
 
 #[test]
 fn optimizers_print_their_settings_as_pytorch() {
-    let w = || vec![Tensor::zeros(&[2]).requires_grad_(true)];
+    let w = || vec![Tensor::zeros([2]).requires_grad_(true)];
     let sgd = SGD::new(
         w(),
         SgdConfig {
@@ -234,7 +234,7 @@ Parameter Group 0
 
 #[test]
 fn schedulers_show_their_settings() {
-    let w = vec![Tensor::zeros(&[2]).requires_grad_(true)];
+    let w = vec![Tensor::zeros([2]).requires_grad_(true)];
     let opt = SGD::new(
         w,
         SgdConfig {
@@ -254,7 +254,7 @@ fn schedulers_show_their_settings() {
 
 #[test]
 fn datasets_and_loaders_print_one_line() {
-    let ds = Dataset::new(Tensor::zeros(&[10, 3]), Tensor::zeros(&[10])).unwrap();
+    let ds = Dataset::new(Tensor::zeros([10, 3]), Tensor::zeros([10])).unwrap();
     assert_eq!(
         ds.to_string(),
         "Dataset(len=10, features=[10, 3] float32, labels=[10] float32)"

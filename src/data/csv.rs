@@ -320,16 +320,13 @@ fn number(field: &str, dtype: DType) -> std::result::Result<f64, String> {
     Ok(v)
 }
 
+/// Label values, or the row of the first one that does not fit the dtype.
+type LabelValues = std::result::Result<Vec<f64>, usize>;
+
 /// The label values: numbers if every label parses as one (an `Err(row)`
 /// for the first that is not finite in `dtype`: `nan`, `inf`, `1e39` in
 /// `F32`), otherwise class ids with the name → id map.
-fn labels_of(
-    texts: &[String],
-    dtype: DType,
-) -> (
-    std::result::Result<Vec<f64>, usize>,
-    Option<BTreeMap<String, usize>>,
-) {
+fn labels_of(texts: &[String], dtype: DType) -> (LabelValues, Option<BTreeMap<String, usize>>) {
     let parsed: Option<Vec<f64>> = texts.iter().map(|t| t.parse::<f64>().ok()).collect();
     if let Some(values) = parsed {
         let bad = texts.iter().position(|t| number(t, dtype).is_err());

@@ -136,6 +136,30 @@ pub(crate) fn gather_rows(t: &Tensor, indices: &[usize]) -> Tensor {
     }))
 }
 
+/// One line: the sample count and each tensor's shape and dtype, e.g.
+/// `Dataset(len=150, features=[150, 4] float32, labels=[150] float32)`.
+impl std::fmt::Display for Dataset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Dataset(len={}, features={} {}, labels={} {})",
+            self.len(),
+            self.features.shape(),
+            self.features.dtype(),
+            self.labels.shape(),
+            self.labels.dtype()
+        )
+    }
+}
+
+/// The `Display` line: the values themselves are rarely what one wants
+/// printed.
+impl std::fmt::Debug for Dataset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,29 +201,5 @@ mod tests {
         let (_, te2) = train_test_split(&ds, 0.3, 1).unwrap();
         assert_eq!(te2.labels().to_vec::<f32>(), te.labels().to_vec::<f32>());
         assert!(train_test_split(&ds, 1.0, 1).is_err());
-    }
-}
-
-/// One line: the sample count and each tensor's shape and dtype, e.g.
-/// `Dataset(len=150, features=[150, 4] float32, labels=[150] float32)`.
-impl std::fmt::Display for Dataset {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Dataset(len={}, features={} {}, labels={} {})",
-            self.len(),
-            self.features.shape(),
-            self.features.dtype(),
-            self.labels.shape(),
-            self.labels.dtype()
-        )
-    }
-}
-
-/// The `Display` line: the values themselves are rarely what one wants
-/// printed.
-impl std::fmt::Debug for Dataset {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self, f)
     }
 }
