@@ -87,6 +87,7 @@ pub fn load(model: &dyn Module, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     let params = model.named_parameters();
     let bytes = read_file(OP, path)?;
+    check_header_shapes(OP, path, &bytes)?;
     let file = parse(OP, path, &bytes)?;
     let fmt = |detail: String| Error::Format {
         op: OP,
@@ -170,6 +171,7 @@ pub fn load_optimizer(optimizer: &mut dyn Optimizer, path: impl AsRef<Path>) -> 
     const OP: &str = "load_optimizer";
     let path = path.as_ref();
     let bytes = read_file(OP, path)?;
+    check_header_shapes(OP, path, &bytes)?;
     let fmt = |detail: String| Error::Format {
         op: OP,
         detail: format!("{}: {detail}", path.display()),
@@ -361,4 +363,90 @@ impl FromLe for f64 {
     fn from_le_slice(bytes: &[u8]) -> Self {
         f64::from_le_bytes(bytes.try_into().expect("chunk of 8"))
     }
+}
+
+/// Runs the crate's size check ([`check_alloc`](crate::tensor::create::check_alloc))
+/// on every shape in the file's header before any tensor is built.
+///
+/// safetensors validates that each tensor's byte range matches the product
+/// of its dims, and a zero dim makes that product 0 whatever the other dims
+/// are; but a tensor of shape `[0, 2^40, 2^40]` has strides that overflow,
+/// and every tensor in the crate keeps the invariant that its shape (zeros
+/// counted as ones) fits in memory. A header that breaks it is refused here,
+/// naming the file and the tensor.
+fn check_header_shapes(op: &'static str, path: &Path, bytes: &[u8]) -> Result<()> {
+    let Ok((_, metadata)) = SafeTensors::read_metadata(bytes) else {
+        // Not parseable: `parse` reports it with the safetensors message.
+        return Ok(());
+    };
+    for (name, info) in metadata.tensors() {
+        let dtype = match info.dtype {
+            Dtype::F64 => DType::F64,
+            // Other dtypes are refused by `decode`; size them as f32 here.
+            _ => DType::F32,
+        };
+        crate::tensor::create::check_alloc(op, &info.shape, dtype).map_err(|e| Error::Format {
+            op,
+            detail: format!("{}: tensor '{name}': {e}", path.display()),
+        })?;
+    }
+    Ok(())
+}
+
+/// Every named tensor of a safetensors file, without a [`Module`] to load
+/// them into (`safetensors.torch.load_file`).
+///
+/// Use it to inspect a checkpoint, to take weights from a file whose names
+/// do not match your model, or to read a file written by another program.
+/// The same checks as [`load`] apply: a truncated or corrupted file, a
+/// shape too large to exist, or a dtype other than `F32` / `F64` is an
+/// [`Error`] naming the file and the tensor.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use tapegrad::{checkpoint, Tensor};
+/// let path = std::env::temp_dir().join(format!("tapegrad-rt-{}.safetensors", std::process::id()));
+/// let mut tensors = BTreeMap::new();
+/// tensors.insert("w".to_string(), Tensor::new([[1.0f32, 2.0], [3.0, 4.0]]));
+/// tensors.insert("b".to_string(), Tensor::new([0.5f64]));
+/// checkpoint::write_tensors(&path, &tensors).unwrap();
+///
+/// let back = checkpoint::read_tensors(&path).unwrap();
+/// assert_eq!(back.keys().collect::<Vec<_>>(), ["b", "w"]);
+/// assert_eq!(back["w"].dims(), &[2, 2]);
+/// assert_eq!(back["b"].to_vec::<f64>(), vec![0.5]);
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn read_tensors(path: impl AsRef<Path>) -> Result<BTreeMap<String, Tensor>> {
+    const OP: &str = "read_tensors";
+    let path = path.as_ref();
+    let bytes = read_file(OP, path)?;
+    check_header_shapes(OP, path, &bytes)?;
+    let file = parse(OP, path, &bytes)?;
+    file.names()
+        .into_iter()
+        .map(|name| {
+            let view = file.tensor(name).map_err(|e| Error::Format {
+                op: OP,
+                detail: format!("{}: tensor '{name}': {e}", path.display()),
+            })?;
+            Ok((name.to_string(), decode(OP, path, name, &view)?))
+        })
+        .collect()
+}
+
+/// Writes named tensors to a safetensors file at `path`, atomically (as
+/// [`save`] does): the counterpart of [`read_tensors`], and what
+/// `safetensors.torch.save_file(dict, path)` writes.
+///
+/// The tensors are written in their own dtype and shape, with the values
+/// they hold now (views are written as their elements in row-major order).
+/// On error, an existing file at `path` is left as it was.
+pub fn write_tensors(path: impl AsRef<Path>, tensors: &BTreeMap<String, Tensor>) -> Result<()> {
+    let named: Vec<(String, Tensor)> = tensors
+        .iter()
+        .map(|(name, t)| (name.clone(), t.clone()))
+        .collect();
+    let meta = HashMap::from([("format".to_string(), "pt".to_string())]);
+    save_tensors(&named, Some(meta), path.as_ref(), "write_tensors")
 }

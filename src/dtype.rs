@@ -41,6 +41,12 @@ impl fmt::Display for DType {
 ///
 /// Kernels are written once, generic over `T: Element`; the trait gathers the
 /// arithmetic and the transcendental functions they need.
+// The list in the note is the one place to extend when a dtype is added.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a tensor element type",
+    label = "tensors hold `f32` or `f64`, not `{Self}`",
+    note = "tensor element types: f32, f64 (one per `DType` variant); convert the values first, e.g. `x as f32`"
+)]
 pub trait Element:
     Copy
     + Default

@@ -16,8 +16,10 @@ use crate::shape::Shape;
 /// let err = a.try_add(&b).unwrap_err();
 /// assert!(matches!(err, Error::Broadcast { .. }));
 /// assert_eq!(err.to_string(), "add: shapes [2, 3] and [4] cannot be broadcast together");
+/// // `{:?}` (what `.unwrap()` and `fn main() -> Result<..>` print) shows the same sentence.
+/// assert_eq!(format!("{err:?}"), err.to_string());
 /// ```
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Two shapes that an op needs to broadcast are incompatible.
@@ -205,5 +207,80 @@ impl Error {
             op,
             detail: detail.into(),
         }
+    }
+}
+
+/// The same sentence as `Display`.
+///
+/// `Debug` is what `.unwrap()`, `.expect()` and a `main` returning
+/// `Result<(), tapegrad::Error>` print, and a user reading
+/// "cross_entropy: index 5 is out of range..." there learns more than from a
+/// dump of the variant's fields. Match on the variant to get at the fields.
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+impl Error {
+    /// An index outside `0..size`, reported with the value as given.
+    ///
+    /// [`Error::IndexOutOfRange`] holds the index as an `i64`; a value
+    /// beyond that range (a float class id of `1e30`, a `usize` above
+    /// `i64::MAX`) would be clamped or wrapped by `as i64`, so the error
+    /// would name a number the user never passed. Such values get the same
+    /// sentence as an [`Error::InvalidArgument`] instead.
+    pub(crate) fn index_out_of_range(
+        op: &'static str,
+        index: impl IndexValue,
+        dim: usize,
+        size: usize,
+        at: String,
+    ) -> Self {
+        match index.exact_i64() {
+            Some(index) => Error::IndexOutOfRange {
+                op,
+                index,
+                dim,
+                size,
+                at,
+            },
+            None => Error::InvalidArgument {
+                op,
+                detail: format!(
+                    "index {} is out of range for dim {dim} of size {size}{at}",
+                    index.text()
+                ),
+            },
+        }
+    }
+}
+
+/// An index as some caller holds it: a class id in a float tensor, or a
+/// `usize` position.
+pub(crate) trait IndexValue: Copy {
+    /// The value as an `i64` if it is exactly one.
+    fn exact_i64(self) -> Option<i64>;
+    /// The value as the user wrote it.
+    fn text(self) -> String;
+}
+
+impl IndexValue for usize {
+    fn exact_i64(self) -> Option<i64> {
+        i64::try_from(self).ok()
+    }
+    fn text(self) -> String {
+        self.to_string()
+    }
+}
+
+impl IndexValue for f64 {
+    fn exact_i64(self) -> Option<i64> {
+        // 2^63 itself is not an i64; every float below it in magnitude that
+        // is integral is one exactly.
+        (self.fract() == 0.0 && self.abs() < 9_223_372_036_854_775_808.0).then_some(self as i64)
+    }
+    fn text(self) -> String {
+        self.to_string()
     }
 }

@@ -31,8 +31,12 @@
 //! - [`checkpoint`]: safetensors files that PyTorch and candle can load.
 //! - [`train`]: the training loop, written out.
 //!
-//! See `docs/architecture.md` for how the crate is built and how to add an
-//! op.
+//! - [`guide`]: the math pages, from scores to the backward rules, each
+//!   derived step by step and linked to the example that runs it; and
+//!   [how to continue in PyTorch or candle](guide::outgrowing).
+//!
+//! How the crate is built and how to add an op:
+//! [docs/architecture.md](https://github.com/tapegrad/tapegrad/blob/main/docs/architecture.md).
 
 // `unsafe` is allowed in two small kernel modules only, each because a
 // benchmark showed the safe alternative several times slower:
@@ -47,6 +51,7 @@ pub mod checkpoint;
 pub mod data;
 mod dtype;
 mod error;
+pub mod guide;
 mod kernels;
 pub mod nn;
 mod ops;
@@ -76,7 +81,4 @@ pub use threads::{get_num_threads, set_num_threads};
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-/// The same for the code in the math pages of `docs/`.
-#[cfg(doctest)]
-#[doc = include_str!("../docs/09-backward-rules.md")]
-pub struct DocsBackwardRulesDoctests;
+// The code in the math pages of `docs/` runs as doctests through `guide`.

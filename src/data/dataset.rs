@@ -65,13 +65,13 @@ impl Dataset {
     /// The samples at `indices`, in that order (indices may repeat).
     pub fn select(&self, indices: &[usize]) -> Result<Dataset> {
         if let Some((pos, &i)) = indices.iter().enumerate().find(|(_, &i)| i >= self.len()) {
-            return Err(Error::IndexOutOfRange {
-                op: "Dataset::select",
-                index: i as i64,
-                dim: 0,
-                size: self.len(),
-                at: format!(" (position {pos})"),
-            });
+            return Err(Error::index_out_of_range(
+                "Dataset::select",
+                i,
+                0,
+                self.len(),
+                format!(" (position {pos})"),
+            ));
         }
         Ok(Dataset {
             features: gather_rows(&self.features, indices),
@@ -134,6 +134,30 @@ pub(crate) fn gather_rows(t: &Tensor, indices: &[usize]) -> Tensor {
         }
         Tensor::from_parts(out, Shape::new(&dims))
     }))
+}
+
+/// One line: the sample count and each tensor's shape and dtype, e.g.
+/// `Dataset(len=150, features=[150, 4] float32, labels=[150] float32)`.
+impl std::fmt::Display for Dataset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Dataset(len={}, features={} {}, labels={} {})",
+            self.len(),
+            self.features.shape(),
+            self.features.dtype(),
+            self.labels.shape(),
+            self.labels.dtype()
+        )
+    }
+}
+
+/// The `Display` line: the values themselves are rarely what one wants
+/// printed.
+impl std::fmt::Debug for Dataset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 #[cfg(test)]

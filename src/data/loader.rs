@@ -145,3 +145,30 @@ fn splitmix64(x: u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
+
+/// The loader's settings, as the arguments of PyTorch's `DataLoader`, and
+/// the batches per epoch, e.g. `DataLoader(batch_size=32, shuffle=true,
+/// seed=7, drop_last=false, batches=4, dataset=Dataset(len=120, ...))`.
+impl std::fmt::Display for DataLoader<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DataLoader(batch_size={}, shuffle=", self.batch_size)?;
+        match self.seed {
+            Some(seed) => write!(f, "true, seed={seed}")?,
+            None => f.write_str("false")?,
+        }
+        write!(
+            f,
+            ", drop_last={}, batches={}, dataset={})",
+            self.drop_last,
+            self.num_batches(),
+            self.dataset
+        )
+    }
+}
+
+/// The `Display` line.
+impl std::fmt::Debug for DataLoader<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}

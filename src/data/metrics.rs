@@ -205,13 +205,13 @@ pub fn confusion_matrix(
     for (i, (&a, &b)) in t.iter().zip(&p).enumerate() {
         for (what, v) in [("target", a), ("prediction", b)] {
             if v >= num_classes {
-                return Err(Error::IndexOutOfRange {
-                    op: "confusion_matrix",
-                    index: v as i64,
-                    dim: 0,
-                    size: num_classes,
-                    at: format!(" ({what} {i})"),
-                });
+                return Err(Error::index_out_of_range(
+                    "confusion_matrix",
+                    v,
+                    0,
+                    num_classes,
+                    format!(" ({what} {i})"),
+                ));
             }
         }
         counts[a * num_classes + b] += 1;
@@ -234,13 +234,13 @@ pub fn one_hot(labels: &Tensor, num_classes: usize, dtype: DType) -> Result<Tens
     }
     let ids = class_ids("one_hot", labels)?;
     if let Some((i, &c)) = ids.iter().enumerate().find(|(_, &c)| c >= num_classes) {
-        return Err(Error::IndexOutOfRange {
-            op: "one_hot",
-            index: c as i64,
-            dim: 1,
-            size: num_classes,
-            at: format!(" (label {i})"),
-        });
+        return Err(Error::index_out_of_range(
+            "one_hot",
+            c,
+            1,
+            num_classes,
+            format!(" (label {i})"),
+        ));
     }
     crate::tensor::create::check_alloc("one_hot", &[ids.len(), num_classes], dtype)?;
     Ok(dispatch!(dtype, T => {

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
 macro_rules! activation {
-    ($(#[$doc:meta])* $name:ident, $torch:literal, $method:ident) => {
+    ($(#[$doc:meta])* $name:ident, $torch:literal, $method:ident $(, $repr:literal)?) => {
         $(#[$doc])*
         #[doc = concat!("Mirrors `torch.nn.", $torch, "`; has no parameters.")]
         #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -15,6 +15,10 @@ macro_rules! activation {
         impl Module for $name {
             fn try_forward(&self, input: &Tensor) -> Result<Tensor> {
                 input.$method()
+            }
+            fn repr(&self) -> String {
+                // PyTorch's text: `ReLU()`, or the given one.
+                [concat!($torch, "()") $(, $repr)?].last().expect("one").to_string()
             }
         }
     };
@@ -34,7 +38,7 @@ activation!(
 );
 activation!(
     /// x·Φ(x) with the exact (erf) form, elementwise.
-    GELU, "GELU", try_gelu
+    GELU, "GELU", try_gelu, "GELU(approximate='none')"
 );
 
 /// x for x ≥ 0, `negative_slope`·x otherwise (`torch.nn.LeakyReLU`, default
@@ -73,6 +77,9 @@ impl Default for LeakyReLU {
 impl Module for LeakyReLU {
     fn try_forward(&self, input: &Tensor) -> Result<Tensor> {
         input.try_leaky_relu(self.negative_slope)
+    }
+    fn repr(&self) -> String {
+        super::repr::leaky_relu_repr(self)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 
-use rand::rngs::StdRng;
+use rand::rngs::ChaCha12Rng;
 use rand_distr::{Distribution, StandardUniform};
 
 use super::module::Module;
@@ -28,11 +28,10 @@ use crate::tensor::Tensor;
 /// drop.eval();
 /// assert_eq!(drop.forward(&x).to_vec::<f32>(), x.to_vec::<f32>());
 /// ```
-#[derive(Debug)]
 pub struct Dropout {
     p: f64,
     training: bool,
-    rng: RefCell<StdRng>,
+    rng: RefCell<ChaCha12Rng>,
 }
 
 impl Dropout {
@@ -85,6 +84,9 @@ impl Module for Dropout {
 
     fn is_training(&self) -> bool {
         self.training
+    }
+    fn repr(&self) -> String {
+        super::repr::dropout_repr(self)
     }
 }
 

@@ -168,6 +168,9 @@ impl Module for Linear {
         }
         out
     }
+    fn repr(&self) -> String {
+        super::repr::linear_repr(self)
+    }
 }
 
 #[cfg(test)]

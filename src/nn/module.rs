@@ -108,6 +108,35 @@ pub trait Module {
     fn num_parameters(&self) -> usize {
         self.named_parameters().iter().map(|(_, t)| t.numel()).sum()
     }
+
+    /// This module as PyTorch's `print(model)` shows it: its name, its
+    /// settings and its children, nested (`Module.__repr__`).
+    ///
+    /// The crate's layers implement it, and `Display` on them (and on
+    /// `dyn Module`) prints it. A model of your own prints as `Net()` by
+    /// default; to show its children, return
+    /// [`nn::repr_with_children`](crate::nn::repr_with_children):
+    ///
+    /// ```
+    /// # use tapegrad::nn::{self, Module};
+    /// # use tapegrad::{seeded_rng, Result, Tensor};
+    /// struct Net { layers: nn::Sequential }
+    /// impl Module for Net {
+    /// #   fn try_forward(&self, x: &Tensor) -> Result<Tensor> { self.layers.try_forward(x) }
+    ///     // ...
+    ///     fn repr(&self) -> String {
+    ///         nn::repr_with_children("Net", "", &[("layers", &self.layers)])
+    ///     }
+    /// }
+    /// let net = Net { layers: nn::Sequential::new().append(nn::ReLU) };
+    /// assert_eq!(net.repr(), "Net(\n  (layers): Sequential(\n    (0): ReLU()\n  )\n)");
+    /// ```
+    fn repr(&self) -> String {
+        let full = std::any::type_name::<Self>();
+        // `my_crate::model::Net<f32>` -> `Net`
+        let base = full.split('<').next().unwrap_or(full);
+        format!("{}()", base.rsplit("::").next().unwrap_or(base))
+    }
 }
 
 impl<M: Module + ?Sized> Module for Box<M> {
@@ -122,6 +151,9 @@ impl<M: Module + ?Sized> Module for Box<M> {
     }
     fn is_training(&self) -> bool {
         (**self).is_training()
+    }
+    fn repr(&self) -> String {
+        (**self).repr()
     }
 }
 

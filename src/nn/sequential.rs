@@ -86,6 +86,9 @@ impl Module for Sequential {
     fn is_training(&self) -> bool {
         self.training
     }
+    fn repr(&self) -> String {
+        super::repr::sequential_repr(self)
+    }
 }
 
 /// A multi-layer perceptron: `Linear(sizes[0], sizes[1])`, activation,

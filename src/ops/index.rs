@@ -74,13 +74,13 @@ pub(crate) fn checked_indices(
             } else {
                 format!("valid indices are 0..={}", size - 1)
             };
-            return Err(Error::IndexOutOfRange {
+            return Err(Error::index_out_of_range(
                 op,
-                index: v as i64,
+                v,
                 dim,
                 size,
-                at: format!(" at index position {} ({range})", at()),
-            });
+                format!(" at index position {} ({range})", at()),
+            ));
         }
         out.push(v as usize);
     }

@@ -27,6 +27,7 @@
 
 mod adam;
 mod lr_scheduler;
+mod repr;
 mod sgd;
 mod state;
 

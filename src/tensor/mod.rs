@@ -4,7 +4,10 @@ mod access;
 pub(crate) mod cache;
 pub(crate) mod create;
 mod display;
+mod from;
 pub(crate) mod layout;
+#[cfg(feature = "ndarray")]
+mod ndarray;
 pub(crate) mod storage;
 
 use std::rc::Rc;

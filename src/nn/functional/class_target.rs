@@ -131,16 +131,16 @@ pub(crate) fn read_class_targets(
                 return Ok(None);
             }
             if v < 0.0 || v >= layout.classes as f64 {
-                return Err(Error::IndexOutOfRange {
+                return Err(Error::index_out_of_range(
                     op,
-                    index: v as i64,
-                    dim: usize::from(layout.input.rank() >= 2),
-                    size: layout.classes,
-                    at: format!(
+                    v,
+                    usize::from(layout.input.rank() >= 2),
+                    layout.classes,
+                    format!(
                         "{} and is not ignore_index ({ignore_index})",
                         position_name(target.shape(), p)
                     ),
-                });
+                ));
             }
             Ok(Some(v as usize))
         })
