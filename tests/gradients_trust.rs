@@ -190,8 +190,7 @@ fn a_copy_of_a_parameter_is_not_the_parameter() {
     let copy = w.t().contiguous();
     assert!(!copy.is_leaf());
     let err = SGD::new(vec![copy.clone()], SgdConfig::default())
-        .err()
-        .expect("an optimizer refuses a copy")
+        .expect_err("an optimizer refuses a copy")
         .to_string();
     assert!(
         err.contains("Contiguous") && err.contains("parameters themselves"),

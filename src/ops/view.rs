@@ -35,7 +35,7 @@ fn resolve_signed(op: &'static str, dims: &[i64], from: &Shape) -> Result<Shape>
     let numel = from.numel();
     let mut out: Dims = dims.iter().map(|&d| d.max(0) as usize).collect();
     if let Some(i) = inferred {
-        if known == 0 || numel % known != 0 {
+        if known == 0 || !numel.is_multiple_of(known) {
             return Err(Error::bad_shape(
                 op,
                 format!("cannot reshape into {dims:?}"),

@@ -83,7 +83,7 @@ impl LrScheduler for StepLR {
         // failed step leaves the schedule as it was.
         let epoch = self.last_epoch + 1;
         let lr = optimizer.lr();
-        let new = if epoch % self.step_size != 0 {
+        let new = if !epoch.is_multiple_of(self.step_size) {
             lr
         } else {
             lr * self.gamma

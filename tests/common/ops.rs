@@ -10,7 +10,7 @@
 
 #![allow(dead_code)]
 
-use rand::rngs::StdRng;
+use rand::rngs::ChaCha12Rng;
 use rand::RngExt;
 use tapegrad::nn::functional as F;
 use tapegrad::{seeded_rng, DType, GradcheckOptions, Result, Tensor};
@@ -34,7 +34,7 @@ pub enum Domain {
 /// Draws shapes, values and indices from a seeded generator, so that a
 /// case is reproducible from its seed alone.
 pub struct Gen {
-    rng: StdRng,
+    rng: ChaCha12Rng,
 }
 
 impl Gen {
