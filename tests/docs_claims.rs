@@ -15,6 +15,12 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * (1.0 + b.abs())
 }
 
+/// `a` agrees with `b` to a relative tolerance, however small `b` is (for
+/// values far below 1, where `close` would accept 0).
+fn rel_close(a: f64, b: f64, rtol: f64) -> bool {
+    (a - b).abs() <= rtol * b.abs()
+}
+
 fn assert_all_close(got: &[f64], want: &[f64], tol: f64, what: &str) {
     assert_eq!(got.len(), want.len(), "{what}: lengths");
     for (k, (a, b)) in got.iter().zip(want).enumerate() {
@@ -95,7 +101,17 @@ fn shifting_every_class_by_the_same_weights_changes_no_probability() {
 
 /// docs/02-sigmoid.md, eqs. (2.4)–(2.5): dσ/ds = e^−s / (1 + e^−s)², which
 /// simplifies to σ(1 − σ). The tape's gradient is compared with both forms,
-/// computed by hand, and with central finite differences.
+/// computed by hand, and with central finite differences. Relative
+/// tolerances: at s = −30 the derivative is 9.4e-14, and an absolute
+/// tolerance would accept 0.
+///
+/// At s = +30 the tape's y(1 − y), formed from the rounded output y, is the
+/// case page 2 discusses: its relative error is about 1e-3, its absolute
+/// error below 2⁻⁵³, and it equals σ(1 − σ) computed by hand from the same
+/// rounded σ to the last bit.
+///
+/// Mutation check: with `unsimplified` replaced by `0.0`, or the tape's
+/// gradient multiplied by 1 + 1e-12, the first assertion fails.
 #[test]
 fn sigmoid_derivative_is_sigma_times_one_minus_sigma() {
     let values = [-30.0, -6.0, -1.5, -0.2, 0.0, 0.4, 2.0, 7.0, 30.0];
@@ -105,8 +121,14 @@ fn sigmoid_derivative_is_sigma_times_one_minus_sigma() {
     for (k, &v) in values.iter().enumerate() {
         let unsimplified = (-v).exp() / (1.0 + (-v).exp()).powi(2);
         let simplified = sigma(v) * (1.0 - sigma(v));
-        assert!(close(got[k], unsimplified, 1e-12), "s = {v}");
-        assert!(close(got[k], simplified, 1e-15), "s = {v}");
+        if v < 10.0 {
+            assert!(rel_close(got[k], unsimplified, 1e-13), "s = {v}");
+            assert!(rel_close(got[k], simplified, 1e-13), "s = {v}");
+        } else {
+            assert_eq!(got[k], simplified, "s = {v}: y(1 − y) from the output");
+            assert!((got[k] - unsimplified).abs() < f64::EPSILON / 2.0);
+            assert!(!rel_close(got[k], unsimplified, 1e-6), "s = {v}");
+        }
     }
     let report = gradcheck(
         |xs| xs[0].try_sigmoid(),
@@ -121,6 +143,11 @@ fn sigmoid_derivative_is_sigma_times_one_minus_sigma() {
 /// σ(−s) = 1 − σ(s); the two-branch evaluation gives exact limits at ±1e4
 /// (no NaN, f32 and f64), and keeps full relative precision for tiny
 /// probabilities, where 1 − σ(s) has cancelled to 0.
+///
+/// Mutation check: with `tiny` replaced by 0 (what the cancelled
+/// 1 − σ(40) gives) or by `tiny * (1.0 + 1e-14)`, the σ(−40)
+/// assertion fails; it used an absolute tolerance of 1e-15 before, which
+/// accepted 0.
 #[test]
 fn sigmoid_symmetry_and_stable_evaluation() {
     let s = randn(&[20], 5).mul_scalar(4.0);
@@ -139,7 +166,7 @@ fn sigmoid_symmetry_and_stable_evaluation() {
 
     let tiny = Tensor::new([-40.0f64]).sigmoid().item::<f64>();
     let exact = (-40.0f64).exp() / (1.0 + (-40.0f64).exp());
-    assert!(close(tiny, exact, 1e-15), "{tiny} vs {exact}");
+    assert!(rel_close(tiny, exact, 1e-15), "{tiny} vs {exact}");
     // The same probability computed as 1 − σ(40) has lost every digit.
     let cancelled = 1.0 - Tensor::new([40.0f64]).sigmoid().item::<f64>();
     assert_eq!(cancelled, 0.0);
@@ -164,18 +191,25 @@ fn sigmoid_second_derivative_from_the_tape() {
 
 // ------------------------------------------------------ 03-softmax.md
 
-/// docs/03-softmax.md, eq. (3.6): ∂p_i/∂z_j = p_i(δ_ij − p_j), i.e. the
-/// Jacobian diag(p) − ppᵀ; its rows sum to 0 because Σ p = 1. Each row
-/// comes from one reverse pass of the tape.
+/// docs/03-softmax.md, eqs. (3.6)–(3.7): ∂p_i/∂s_j = p_i(δ_ij − p_j), i.e. the
+/// Jacobian diag(p) − ppᵀ. Each row i comes from one reverse pass of the
+/// tape (the gradient of p_i). Its rows sum to 0 because softmax ignores a
+/// common shift (J·1 = 0, eq. (3.5)); its columns sum to 0 because Σ p = 1
+/// (1ᵀJ = 0); both sums are checked on the tape's matrix.
+///
+/// Mutation check: with `want`'s diagonal `p[i] - p[i] * p[j]` changed to
+/// `p[i]`, the row comparison fails; with the row-sum bound applied to
+/// `row.iter().map(|v| v.abs()).sum()`, it fails too.
 #[test]
 fn softmax_jacobian_is_diag_p_minus_p_p_transpose() {
     for (n, seed) in [(2usize, 6u64), (4, 7), (6, 8)] {
-        let zv = randn(&[n], seed).mul_scalar(1.5).to_vec::<f64>();
-        let z = t(&zv, &[n]).requires_grad_(true);
-        let p = softmax_row(&zv);
+        let sv = randn(&[n], seed).mul_scalar(1.5).to_vec::<f64>();
+        let s = t(&sv, &[n]).requires_grad_(true);
+        let p = softmax_row(&sv);
+        let mut column_sums = vec![0.0; n];
         for i in 0..n {
-            let pi = z.softmax(0).narrow(0, i as isize, 1).sum();
-            let row = grad(&[&pi], &[&z], false)
+            let pi = s.softmax(0).narrow(0, i as isize, 1).sum();
+            let row = grad(&[&pi], &[&s], false)
                 .unwrap()
                 .remove(0)
                 .to_vec::<f64>();
@@ -189,8 +223,12 @@ fn softmax_jacobian_is_diag_p_minus_p_p_transpose() {
                 })
                 .collect();
             assert_all_close(&row, &want, 1e-14, "Jacobian row");
-            assert!(row.iter().sum::<f64>().abs() < 1e-15);
+            assert!(row.iter().sum::<f64>().abs() < 1e-15, "row sum");
+            for (sum, v) in column_sums.iter_mut().zip(&row) {
+                *sum += v;
+            }
         }
+        assert!(column_sums.iter().all(|c| c.abs() < 1e-15), "column sums");
     }
 }
 
@@ -351,6 +389,74 @@ fn weighted_mean_divides_by_the_summed_weights_of_kept_positions() {
     assert!(close(sum, num, 1e-14));
 }
 
+/// docs/05-cross-entropy.md, eqs. (5.12)–(5.14): class weights and label
+/// smoothing together, as the code computes them. At a kept position n with
+/// label yₙ the target is q_c = (1 − ε)·w[yₙ]·[c = yₙ] + (ε/C)·w_c, its
+/// total Sₙ = (1 − ε)·w[yₙ] + (ε/C)·Σ_c w_c, the gradient of the mean is
+/// (Sₙ·p − q)/D with D = Σ_kept w[yₙ] (smoothing does not change the
+/// divisor), ignored positions get 0, and the gradient vanishes at p = q/Sₙ.
+///
+/// Mutation check: with the divisor `den` replaced by Σ Sₙ, or `s_n` by 1
+/// (the unweighted p − q), the loss or the gradient comparison fails.
+#[test]
+fn weighted_smoothed_gradient_is_s_p_minus_q_over_the_summed_label_weights() {
+    let (n, c, eps) = (5usize, 4usize, 0.3);
+    let labels = [3.0, -100.0, 0.0, 3.0, 1.0];
+    let w = [0.5, 2.0, 3.0, 1.25];
+    let x = randn(&[n, c], 60).requires_grad_(true);
+    let opts = F::CrossEntropyOptions::default()
+        .weight(t(&w, &[c]))
+        .label_smoothing(eps);
+    let loss = F::cross_entropy_with(&x, &t(&labels, &[n]), &opts).unwrap();
+
+    let xv = x.detach().to_vec::<f64>();
+    let w_total: f64 = w.iter().sum();
+    let den: f64 = labels
+        .iter()
+        .filter(|&&y| y >= 0.0)
+        .map(|&y| w[y as usize])
+        .sum();
+    let (mut num, mut grad_by_hand) = (0.0, vec![0.0; n * c]);
+    for (i, &y) in labels.iter().enumerate() {
+        if y < 0.0 {
+            continue; // ignored: contributes nothing, gradient 0
+        }
+        let y = y as usize;
+        let p = softmax_row(&xv[i * c..(i + 1) * c]);
+        let q: Vec<f64> = (0..c)
+            .map(|k| (1.0 - eps) * w[y] * f64::from(u8::from(k == y)) + eps / c as f64 * w[k])
+            .collect();
+        let s_n = (1.0 - eps) * w[y] + eps / c as f64 * w_total;
+        assert!(close(q.iter().sum::<f64>(), s_n, 1e-15));
+        for k in 0..c {
+            num -= q[k] * p[k].ln();
+            grad_by_hand[i * c + k] = (s_n * p[k] - q[k]) / den;
+        }
+    }
+    assert!(close(loss.item::<f64>(), num / den, 1e-14));
+    loss.backward();
+    let g = x.grad().unwrap().to_vec::<f64>();
+    assert_all_close(&g, &grad_by_hand, 1e-14, "(S·p − q)/D");
+    assert!(g[c..2 * c].iter().all(|&v| v == 0.0), "ignored row");
+
+    // One position, logits log(q/S): the gradient is 0 there, and the
+    // optimum is q/S, not the unweighted smoothed target of (5.8).
+    let y = 0usize;
+    let q: Vec<f64> = (0..c)
+        .map(|k| (1.0 - eps) * w[y] * f64::from(u8::from(k == y)) + eps / c as f64 * w[k])
+        .collect();
+    let s_n: f64 = q.iter().sum();
+    let at_opt = t(&q.iter().map(|v| (v / s_n).ln()).collect::<Vec<_>>(), &[1, c])
+        .requires_grad_(true);
+    F::cross_entropy_with(&at_opt, &t(&[y as f64], &[1]), &opts)
+        .unwrap()
+        .backward();
+    let g = at_opt.grad().unwrap().to_vec::<f64>();
+    assert!(g.iter().all(|v| v.abs() < 1e-15), "{g:?}");
+    let unweighted_q0 = 1.0 - eps + eps / c as f64;
+    assert!((q[0] / s_n - unweighted_q0).abs() > 0.01);
+}
+
 /// docs/05-cross-entropy.md, eq. (5.11): with probability targets and class
 /// weights, the loss at a position is −Σ_k w_k t_k log p_k and the mean
 /// divides by the number of positions, not by any sum of weights.
@@ -499,6 +605,47 @@ fn bce_clamps_each_log_term_at_minus_100() {
     assert_eq!(g[0], -1e12); // (0 − 1) / 1e-12
     assert_eq!(g[1], 1e12);
     assert!(close(g[3], -2.0, 1e-15)); // (p − y)/(p(1 − p)) = −0.5/0.25
+}
+
+/// docs/06-binary-cross-entropy.md, "where the clamp and the floor are
+/// active": for y = 1 and p = 1e-14 the loss is exact (32.2) but the
+/// gradient is (p − 1)/1e-12 ≈ −1e12, a hundred times smaller than the
+/// true derivative −1/p; for p = e^−150 the clamped loss is flat (100 at p
+/// and at 2p, so its derivative is 0) while the gradient is still ≈ −1e12.
+/// Both are surrogates, not derivatives of the loss that is reported.
+///
+/// Mutation check: with the expected gradient set to the true derivative
+/// −1/p, or the flat-loss assertion applied to p = 1e-14, it fails.
+#[test]
+fn bce_gradient_is_a_surrogate_where_the_clamp_or_the_floor_is_active() {
+    let none = F::BceOptions::default().reduction(F::Reduction::None);
+    let y = Tensor::new([1.0f64]);
+    let loss_at = |p: f64| {
+        F::binary_cross_entropy_with(&Tensor::new([p]), &y, &none)
+            .unwrap()
+            .item::<f64>()
+    };
+    let grad_at = |p: f64| {
+        let x = Tensor::new([p]).requires_grad_(true);
+        F::binary_cross_entropy_with(&x, &y, &none)
+            .unwrap()
+            .sum()
+            .backward();
+        x.grad().unwrap().item::<f64>()
+    };
+    // Floor only: the loss is −log p, its derivative −1/p = −1e14.
+    let p = 1e-14;
+    assert!(rel_close(loss_at(p), -p.ln(), 1e-15));
+    let h = p * 1e-4;
+    let derivative = (loss_at(p + h) - loss_at(p - h)) / (2.0 * h);
+    assert!(rel_close(derivative, -1.0 / p, 1e-6), "{derivative}");
+    assert!(rel_close(grad_at(p), (p - 1.0) / 1e-12, 1e-15));
+    assert!(grad_at(p) / derivative < 0.011);
+    // Clamp: the reported loss is 100 on a whole interval, so it is flat.
+    let p = (-150.0f64).exp();
+    assert_eq!(loss_at(p), 100.0);
+    assert_eq!(loss_at(2.0 * p), 100.0);
+    assert!(rel_close(grad_at(p), (p - 1.0) / 1e-12, 1e-15));
 }
 
 // -------------------------------------------------- 07-why-the-log.md

@@ -100,6 +100,43 @@ fn huge_logit_values_match_their_limits() {
     assert_eq!(lsm[..3], [0.0, -2e4, -1e4]);
 }
 
+/// docs/06-binary-cross-entropy.md: confident and wrong logits of ±1e4
+/// (s = 1e4 for a negative, s = −1e4 for a positive, pos_weight 2) give the
+/// exact values of ℓ = softplus(s) − y·s with the positive term doubled:
+/// 1e4 and 2e4, gradients (a·y + 1 − y)·σ(s) − a·y = 1 and −2 (halved by
+/// the mean), second derivative σ(1 − σ) = 0, in f32 and f64. Through
+/// probabilities the same mistakes hit the −100 clamp.
+///
+/// Mutation check: with the targets set to 0.5 (not wrong, as this test
+/// used to be) or pos_weight left out, the value assertions fail.
+#[test]
+fn confident_wrong_logits_of_1e4_give_exact_bce_values_and_gradients() {
+    for dtype in [DType::F32, DType::F64] {
+        let s = Tensor::from_vec(vec![1e4, -1e4], [2])
+            .unwrap()
+            .to_dtype(dtype)
+            .requires_grad_(true);
+        let y = Tensor::from_vec(vec![0.0, 1.0], [2]).unwrap().to_dtype(dtype);
+        let opts = F::BceWithLogitsOptions::default()
+            .pos_weight(Tensor::full_dtype([1], 2.0, dtype))
+            .reduction(F::Reduction::None);
+        let per_element = F::binary_cross_entropy_with_logits_with(&s, &y, &opts).unwrap();
+        assert_eq!(per_element.to_vec::<f64>(), vec![1e4, 2e4], "{dtype}");
+        let loss = per_element.mean();
+        assert_eq!(loss.item::<f64>(), 1.5e4, "{dtype}");
+        let g = grad(&[&loss], &[&s], true).unwrap().remove(0);
+        assert_eq!(g.to_vec::<f64>(), vec![0.5, -1.0], "{dtype}");
+        let gg = grad(&[&g.sum()], &[&s], false).unwrap().remove(0);
+        assert_eq!(gg.to_vec::<f64>(), vec![0.0, 0.0], "{dtype}");
+
+        let p = s.detach().sigmoid();
+        assert_eq!(p.to_vec::<f64>(), vec![1.0, 0.0]);
+        let none = F::BceOptions::default().reduction(F::Reduction::None);
+        let clamped = F::binary_cross_entropy_with(&p, &y, &none).unwrap();
+        assert_eq!(clamped.to_vec::<f64>(), vec![100.0, 100.0], "{dtype}");
+    }
+}
+
 #[test]
 fn all_ignored_mean_is_nan_with_zero_gradient_as_in_pytorch() {
     let x = Tensor::new([[0.3f64, 0.1], [0.2, 0.9]]).requires_grad_(true);
