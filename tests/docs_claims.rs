@@ -389,7 +389,7 @@ fn weighted_mean_divides_by_the_summed_weights_of_kept_positions() {
     assert!(close(sum, num, 1e-14));
 }
 
-/// docs/05-cross-entropy.md, eqs. (5.12)–(5.14): class weights and label
+/// docs/05-cross-entropy.md, eqs. (5.11)–(5.13): class weights and label
 /// smoothing together, as the code computes them. At a kept position n with
 /// label yₙ the target is q_c = (1 − ε)·w[yₙ]·[c = yₙ] + (ε/C)·w_c, its
 /// total Sₙ = (1 − ε)·w[yₙ] + (ε/C)·Σ_c w_c, the gradient of the mean is
@@ -457,7 +457,7 @@ fn weighted_smoothed_gradient_is_s_p_minus_q_over_the_summed_label_weights() {
     assert!((q[0] / s_n - unweighted_q0).abs() > 0.01);
 }
 
-/// docs/05-cross-entropy.md, eq. (5.11): with probability targets and class
+/// docs/05-cross-entropy.md, eq. (5.14): with probability targets and class
 /// weights, the loss at a position is −Σ_k w_k t_k log p_k and the mean
 /// divides by the number of positions, not by any sum of weights.
 #[test]
@@ -488,7 +488,7 @@ fn probability_targets_with_weights_average_over_positions() {
 /// log σ(z) = −softplus(−z), log(1 − σ(z)) = −softplus(z) and
 /// softplus(z) − softplus(−z) = z.
 #[test]
-fn bce_with_logits_is_softplus_minus_y_times_z() {
+fn bce_with_logits_is_softplus_minus_y_times_s() {
     let zv: Vec<f64> = randn(&[12], 14).mul_scalar(3.0).to_vec::<f64>();
     let yv: Vec<f64> = (0..12).map(|i| [0.0, 1.0, 0.3][i % 3]).collect();
     let (z, y) = (t(&zv, &[12]), t(&yv, &[12]));
