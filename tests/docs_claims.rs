@@ -70,6 +70,10 @@ fn distribution(n: usize, zeros: &[usize], seed: u64) -> Vec<f64> {
 /// docs/01-scores.md, eq. (1.3): adding the same vector `u` to every class's
 /// weights and the same `c` to every bias adds `u·x + c` to every score, so
 /// no probability changes (only differences of scores matter).
+///
+/// Mutation check (run once by hand, then reverted): with biases scaled by
+/// 1.01 instead of shifted by a common constant (and u dropped), this test
+/// fails.
 #[test]
 fn shifting_every_class_by_the_same_weights_changes_no_probability() {
     let x = randn(&[5, 3], 1);
@@ -110,8 +114,8 @@ fn shifting_every_class_by_the_same_weights_changes_no_probability() {
 /// error below 2⁻⁵³, and it equals σ(1 − σ) computed by hand from the same
 /// rounded σ to the last bit.
 ///
-/// Mutation check: with `unsimplified` replaced by `0.0`, or the tape's
-/// gradient multiplied by 1 + 1e-12, the first assertion fails.
+/// Mutation check (run once by hand, then reverted): with the reference
+/// e^−s/(1 + e^−s)² multiplied by 1 + 1e-12, this test fails.
 #[test]
 fn sigmoid_derivative_is_sigma_times_one_minus_sigma() {
     let values = [-30.0, -6.0, -1.5, -0.2, 0.0, 0.4, 2.0, 7.0, 30.0];
@@ -144,10 +148,9 @@ fn sigmoid_derivative_is_sigma_times_one_minus_sigma() {
 /// (no NaN, f32 and f64), and keeps full relative precision for tiny
 /// probabilities, where 1 − σ(s) has cancelled to 0.
 ///
-/// Mutation check: with `tiny` replaced by 0 (what the cancelled
-/// 1 − σ(40) gives) or by `tiny * (1.0 + 1e-14)`, the σ(−40)
-/// assertion fails; it used an absolute tolerance of 1e-15 before, which
-/// accepted 0.
+/// Mutation check (run once by hand, then reverted): with σ(−40) taken as 0
+/// (what the cancelled 1 − σ(40) gives); with the old absolute tolerance of
+/// 1e-15 this passed, this test fails.
 #[test]
 fn sigmoid_symmetry_and_stable_evaluation() {
     let s = randn(&[20], 5).mul_scalar(4.0);
@@ -174,6 +177,9 @@ fn sigmoid_symmetry_and_stable_evaluation() {
 
 /// docs/02-sigmoid.md, eq. (2.7): the second derivative, from the tape's
 /// second-order backward, is σ(1 − σ)(1 − 2σ).
+///
+/// Mutation check (run once by hand, then reverted): with the factor (1 − 2σ)
+/// written as (1 − σ), this test fails.
 #[test]
 fn sigmoid_second_derivative_from_the_tape() {
     let values = [-3.0, -0.7, 0.0, 0.5, 2.5];
@@ -197,9 +203,8 @@ fn sigmoid_second_derivative_from_the_tape() {
 /// common shift (J·1 = 0, eq. (3.5)); its columns sum to 0 because Σ p = 1
 /// (1ᵀJ = 0); both sums are checked on the tape's matrix.
 ///
-/// Mutation check: with `want`'s diagonal `p[i] - p[i] * p[j]` changed to
-/// `p[i]`, the row comparison fails; with the row-sum bound applied to
-/// `row.iter().map(|v| v.abs()).sum()`, it fails too.
+/// Mutation check (run once by hand, then reverted): with the expected
+/// diagonal p_i instead of p_i − p_i², this test fails.
 #[test]
 fn softmax_jacobian_is_diag_p_minus_p_p_transpose() {
     for (n, seed) in [(2usize, 6u64), (4, 7), (6, 8)] {
@@ -235,6 +240,9 @@ fn softmax_jacobian_is_diag_p_minus_p_p_transpose() {
 /// docs/03-softmax.md, eqs. (3.8)–(3.9): log softmax(z)_k = z_k − LSE(z)
 /// with LSE(z) = m + log Σ e^(z_j − m); computed this way it is finite
 /// where log(softmax(z)) is −∞.
+///
+/// Mutation check (run once by hand, then reverted): with the expected
+/// log-sum-exp term scaled by 0.99, this test fails.
 #[test]
 fn log_softmax_is_scores_minus_logsumexp_and_stays_finite() {
     let rows = [
@@ -264,6 +272,9 @@ fn log_softmax_is_scores_minus_logsumexp_and_stays_finite() {
 /// docs/04-one-hot-and-likelihood.md, eqs. (4.4)–(4.6): the negative log of
 /// the likelihood Π p_{i,T_i} is N times the mean cross-entropy; for a
 /// realistic N the product underflows to 0 while the sum of logs is fine.
+///
+/// Mutation check (run once by hand, then reverted): with N + 1 instead of N,
+/// this test fails.
 #[test]
 fn negative_log_likelihood_is_n_times_mean_cross_entropy() {
     for n in [5usize, 2000] {
@@ -293,6 +304,9 @@ fn negative_log_likelihood_is_n_times_mean_cross_entropy() {
 /// score vector z for all samples, the gradient of the mean cross-entropy is
 /// softmax(z) − f (f = class frequencies), so the maximum-likelihood
 /// probabilities are the frequencies; there the loss is the entropy of f.
+///
+/// Mutation check (run once by hand, then reverted): with frequencies (3/8,
+/// 1/8, 4/8) instead of the true (2/8, 1/8, 5/8), this test fails.
 #[test]
 fn maximum_likelihood_without_features_gives_the_class_frequencies() {
     let labels = [0.0, 2.0, 2.0, 1.0, 2.0, 0.0, 2.0, 2.0];
@@ -324,6 +338,9 @@ fn maximum_likelihood_without_features_gives_the_class_frequencies() {
 /// docs/05-cross-entropy.md, eq. (5.8): label smoothing ε replaces the
 /// one-hot target by q = (1 − ε)·onehot + ε/C; the loss equals
 /// cross-entropy against that distribution, and the gradient is (p − q)/N.
+///
+/// Mutation check (run once by hand, then reverted): with ε/(C − 1) instead
+/// of ε/C in q, this test fails.
 #[test]
 fn label_smoothing_is_cross_entropy_against_the_smoothed_target() {
     let (n, c, eps) = (4usize, 5usize, 0.2);
@@ -361,6 +378,10 @@ fn label_smoothing_is_cross_entropy_against_the_smoothed_target() {
 /// docs/05-cross-entropy.md, eqs. (5.9)–(5.10): with class weights, the mean
 /// divides Σ w[yᵢ]·(−log p_{i,yᵢ}) by Σ w[yᵢ]; positions whose target is
 /// ignore_index count in neither sum.
+///
+/// Mutation check (run once by hand, then reverted): with the divisor
+/// counting positions (1 each) instead of summing their weights, this test
+/// fails.
 #[test]
 fn weighted_mean_divides_by_the_summed_weights_of_kept_positions() {
     let (n, c) = (5usize, 3usize);
@@ -396,8 +417,8 @@ fn weighted_mean_divides_by_the_summed_weights_of_kept_positions() {
 /// (Sₙ·p − q)/D with D = Σ_kept w[yₙ] (smoothing does not change the
 /// divisor), ignored positions get 0, and the gradient vanishes at p = q/Sₙ.
 ///
-/// Mutation check: with the divisor `den` replaced by Σ Sₙ, or `s_n` by 1
-/// (the unweighted p − q), the loss or the gradient comparison fails.
+/// Mutation check (run once by hand, then reverted): with the expected
+/// gradient (p − q)/D, i.e. S_n replaced by 1, this test fails.
 #[test]
 fn weighted_smoothed_gradient_is_s_p_minus_q_over_the_summed_label_weights() {
     let (n, c, eps) = (5usize, 4usize, 0.3);
@@ -446,8 +467,11 @@ fn weighted_smoothed_gradient_is_s_p_minus_q_over_the_summed_label_weights() {
         .map(|k| (1.0 - eps) * w[y] * f64::from(u8::from(k == y)) + eps / c as f64 * w[k])
         .collect();
     let s_n: f64 = q.iter().sum();
-    let at_opt = t(&q.iter().map(|v| (v / s_n).ln()).collect::<Vec<_>>(), &[1, c])
-        .requires_grad_(true);
+    let at_opt = t(
+        &q.iter().map(|v| (v / s_n).ln()).collect::<Vec<_>>(),
+        &[1, c],
+    )
+    .requires_grad_(true);
     F::cross_entropy_with(&at_opt, &t(&[y as f64], &[1]), &opts)
         .unwrap()
         .backward();
@@ -460,6 +484,9 @@ fn weighted_smoothed_gradient_is_s_p_minus_q_over_the_summed_label_weights() {
 /// docs/05-cross-entropy.md, eq. (5.14): with probability targets and class
 /// weights, the loss at a position is −Σ_k w_k t_k log p_k and the mean
 /// divides by the number of positions, not by any sum of weights.
+///
+/// Mutation check (run once by hand, then reverted): with dividing by the
+/// summed class weights instead of the number of positions, this test fails.
 #[test]
 fn probability_targets_with_weights_average_over_positions() {
     let (n, c) = (3usize, 4usize);
@@ -487,6 +514,9 @@ fn probability_targets_with_weights_average_over_positions() {
 /// −[y log p + (1 − y) log(1 − p)] = softplus(z) − y·z, using
 /// log σ(z) = −softplus(−z), log(1 − σ(z)) = −softplus(z) and
 /// softplus(z) − softplus(−z) = z.
+///
+/// Mutation check (run once by hand, then reverted): with the closed form
+/// softplus(s) − 0.999·y·s, this test fails.
 #[test]
 fn bce_with_logits_is_softplus_minus_y_times_s() {
     let zv: Vec<f64> = randn(&[12], 14).mul_scalar(3.0).to_vec::<f64>();
@@ -529,6 +559,9 @@ fn bce_with_logits_is_softplus_minus_y_times_s() {
 /// docs/06-binary-cross-entropy.md, eq. (6.7): d/dz [softplus(z) − yz] =
 /// σ(z) − y, from the tape's fused and composed (create_graph) backward,
 /// and the second derivative σ(1 − σ) that Newton's method uses.
+///
+/// Mutation check (run once by hand, then reverted): with the expected
+/// gradient σ(s) − 0.99·y, this test fails.
 #[test]
 fn bce_with_logits_gradient_is_sigmoid_minus_y() {
     let zv = [-9.0, -2.0, -0.1, 0.0, 0.6, 3.0, 12.0];
@@ -564,6 +597,9 @@ fn bce_with_logits_gradient_is_sigmoid_minus_y() {
 /// docs/06-binary-cross-entropy.md, eqs. (6.8)–(6.9): pos_weight a scales
 /// the positive term, ℓ = −[a·y·log σ(z) + (1 − y)·log(1 − σ(z))], with
 /// gradient (a·y + 1 − y)·σ(z) − a·y.
+///
+/// Mutation check (run once by hand, then reverted): with the expected
+/// gradient σ(s) − a·y, without the factor (a·y + 1 − y), this test fails.
 #[test]
 fn pos_weight_scales_the_positive_term() {
     let zv = [-1.5, 0.2, 2.5, -0.4];
@@ -591,6 +627,9 @@ fn pos_weight_scales_the_positive_term() {
 /// docs/06-binary-cross-entropy.md, eq. (6.10): binary_cross_entropy clamps
 /// each log at −100, so p = 0 or 1 costs at most 100 per element, and the
 /// gradient divides by max(p(1 − p), 1e-12).
+///
+/// Mutation check (run once by hand, then reverted): with a gradient floor of
+/// 1e-11 expected instead of 1e-12, this test fails.
 #[test]
 fn bce_clamps_each_log_term_at_minus_100() {
     let none = F::BceOptions::default().reduction(F::Reduction::None);
@@ -614,8 +653,8 @@ fn bce_clamps_each_log_term_at_minus_100() {
 /// and at 2p, so its derivative is 0) while the gradient is still ≈ −1e12.
 /// Both are surrogates, not derivatives of the loss that is reported.
 ///
-/// Mutation check: with the expected gradient set to the true derivative
-/// −1/p, or the flat-loss assertion applied to p = 1e-14, it fails.
+/// Mutation check (run once by hand, then reverted): with the true
+/// derivative −1/p expected at p = 1e-14, this test fails.
 #[test]
 fn bce_gradient_is_a_surrogate_where_the_clamp_or_the_floor_is_active() {
     let none = F::BceOptions::default().reduction(F::Reduction::None);
@@ -653,6 +692,9 @@ fn bce_gradient_is_a_surrogate_where_the_clamp_or_the_floor_is_active() {
 /// docs/07-why-the-log.md, eqs. (7.1)–(7.3): −log p grows without bound as
 /// p → 0 and its derivative is −1/p; seen from the true class's score the
 /// gradient is p − 1, which tends to −1 and never blows up.
+///
+/// Mutation check (run once by hand, then reverted): with −1/p² expected
+/// instead of −1/p, this test fails.
 #[test]
 fn neg_log_penalty_and_its_gradients_as_p_goes_to_zero() {
     for p in [0.9f64, 0.5, 0.1, 1e-3, 1e-8] {
@@ -678,6 +720,9 @@ fn neg_log_penalty_and_its_gradients_as_p_goes_to_zero() {
 /// docs/07-why-the-log.md, eqs. (7.4)–(7.6): squared error on σ(z) has
 /// gradient 2(σ − y)·σ(1 − σ), which vanishes on a confident mistake;
 /// cross-entropy's σ − y does not. The same holds for softmax outputs.
+///
+/// Mutation check (run once by hand, then reverted): with the claim that the
+/// squared-error gradient at s = −20 is above 1e-3, this test fails.
 #[test]
 fn squared_error_stalls_on_confident_mistakes_cross_entropy_does_not() {
     for z0 in [-2.0, -8.0, -20.0] {
@@ -718,6 +763,9 @@ fn squared_error_stalls_on_confident_mistakes_cross_entropy_does_not() {
 /// step: −KL(P‖Q) = Σ_{p>0} p log(q/p) ≤ Σ_{p>0} p (q/p − 1) = Σ_{p>0} q − 1
 /// ≤ 0, on random distributions (some with zeros in P), with KL from
 /// kl_div; equality exactly when Q = P.
+///
+/// Mutation check (run once by hand, then reverted): with the linear bound
+/// lowered by 0.5 (a bound that does not hold), this test fails.
 #[test]
 fn gibbs_inequality_step_by_step_on_random_distributions() {
     for seed in 0..30u64 {
@@ -760,6 +808,9 @@ fn gibbs_inequality_step_by_step_on_random_distributions() {
 
 /// docs/08-kl-divergence.md, eq. (8.7): H(P, Q) − KL(P‖Q) = H(P) is the same
 /// number for every Q, so the Q that minimises one minimises the other.
+///
+/// Mutation check (run once by hand, then reverted): with H − 0.9·KL instead
+/// of H − KL, this test fails.
 #[test]
 fn cross_entropy_minus_kl_does_not_depend_on_q() {
     let p = F::softmax(&randn(&[3, 5], 15), 1).unwrap();
@@ -783,6 +834,9 @@ fn cross_entropy_minus_kl_does_not_depend_on_q() {
 /// docs/08-kl-divergence.md, eq. (8.8): kl_div's 'batchmean' divides the sum
 /// by the batch size N (the KL per sample); 'mean' divides by every element
 /// N·C, which is not a KL divergence.
+///
+/// Mutation check (run once by hand, then reverted): with batchmean expected
+/// to divide by C instead of N, this test fails.
 #[test]
 fn kl_batchmean_divides_by_the_batch_and_mean_by_every_element() {
     let (n, c) = (4usize, 3usize);
@@ -813,6 +867,9 @@ fn kl_batchmean_divides_by_the_batch_and_mean_by_every_element() {
 /// docs/09-backward-rules.md, eq. (9.6): for C = A·B and upstream gradient
 /// G, ∂L/∂A = G·Bᵀ and ∂L/∂B = Aᵀ·G, compared with hand-written loops;
 /// with a batch of A against one B, B's gradient is summed over the batch.
+///
+/// Mutation check (run once by hand, then reverted): with a shifted index
+/// into B in the hand loop for G·Bᵀ, this test fails.
 #[test]
 fn matmul_backward_is_g_b_transpose_and_a_transpose_g() {
     let (n, k, m) = (3usize, 4usize, 2usize);
@@ -864,6 +921,9 @@ fn matmul_backward_is_g_b_transpose_and_a_transpose_g() {
 /// adjoint, ⟨expand(x), y⟩ = ⟨x, sum_to(y)⟩, which is why the gradient of
 /// a broadcast is a sum; and the gradient of a broadcasting mul is the
 /// elementwise rule followed by sum_to.
+///
+/// Mutation check (run once by hand, then reverted): with the right-hand side
+/// ⟨x, sum_to(y)⟩ scaled by 1.001, this test fails.
 #[test]
 fn expand_and_sum_to_are_adjoint_and_undo_broadcasting() {
     let cases: [(&[usize], &[usize]); 4] = [
@@ -913,6 +973,9 @@ fn expand_and_sum_to_are_adjoint_and_undo_broadcasting() {
 /// docs/09-backward-rules.md, eq. (9.7): the backward of a sum copies the
 /// upstream gradient to every summed element, and the mean divides it by
 /// the count.
+///
+/// Mutation check (run once by hand, then reverted): with the mean's gradient
+/// expected as 1/5 instead of 1/6, this test fails.
 #[test]
 fn sum_and_mean_backward_copy_the_gradient() {
     let x = randn(&[2, 3], 53).requires_grad_(true);
@@ -936,6 +999,9 @@ fn sum_and_mean_backward_copy_the_gradient() {
 /// docs/09-backward-rules.md, eq. (9.10): softmax's backward returns
 /// Jᵀg = p ⊙ (g − ⟨g, p⟩) without forming J; compared with the explicit
 /// (diag(p) − ppᵀ)·g.
+///
+/// Mutation check (run once by hand, then reverted): with J·g summed with g_i
+/// instead of g_j, this test fails.
 #[test]
 fn softmax_backward_is_the_jacobian_times_g_without_forming_it() {
     let n = 5;
@@ -972,6 +1038,9 @@ fn softmax_backward_is_the_jacobian_times_g_without_forming_it() {
 /// docs/09-backward-rules.md, eq. (9.12): a Hessian-vector product is the
 /// gradient of ⟨∇f, v⟩; for f(x) = Σ tanh(x)·x the Hessian is diagonal with
 /// entries 2(1 − tanh²) − 2x·tanh·(1 − tanh²).
+///
+/// Mutation check (run once by hand, then reverted): with the Hessian's
+/// second term with factor 1 instead of 2, this test fails.
 #[test]
 fn hessian_vector_product_is_the_gradient_of_a_dot_product() {
     let xv = [-1.2, -0.3, 0.4, 1.1];

@@ -37,7 +37,11 @@ fn labels(n: usize, c: usize) -> Tensor {
 
 fn ce_grad(s: &Tensor, y: &Tensor, through_softmax: bool) -> (f64, Vec<f64>) {
     let s = s.detach().requires_grad_(true);
-    let input = if through_softmax { s.softmax(1) } else { s.clone() };
+    let input = if through_softmax {
+        s.softmax(1)
+    } else {
+        s.clone()
+    };
     let loss = F::cross_entropy(&input, y).unwrap();
     let g = grad(&[&loss], &[&s], false).unwrap().remove(0);
     (loss.item::<f64>(), g.to_vec::<f64>())
@@ -52,9 +56,9 @@ fn ce_grad(s: &Tensor, y: &Tensor, through_softmax: bool) -> (f64, Vec<f64>) {
 /// random batch it is several times smaller than with logits, and on a
 /// confident mistake it all but vanishes.
 ///
-/// Mutation check: with `through_softmax` set to `false` in the second
-/// call (logits passed twice), the ratio and the confident-mistake
-/// assertions fail; with the floor written as log(C − 1), the first fails.
+/// Mutation check (run once by hand, then reverted): with logits instead of
+/// softmax outputs passed in the "wrong" call (the ratio is then 1), this
+/// test fails.
 #[test]
 fn cross_entropy_of_softmax_outputs_has_a_loss_floor_and_a_shrunken_gradient() {
     let (n, c) = (64usize, 10usize);
@@ -89,8 +93,8 @@ fn cross_entropy_of_softmax_outputs_has_a_loss_floor_and_a_shrunken_gradient() {
 /// of log-sum-exp), here 2.30 + 0.16 for C = 10. With zero weights it is
 /// log C exactly.
 ///
-/// Mutation check: with `c.ln()` replaced by `(c - 1.0).ln()`, or the `v /
-/// 2.0` term dropped, the comparison fails.
+/// Mutation check (run once by hand, then reverted): with the v/2 term
+/// dropped (log C alone), this test fails.
 #[test]
 fn the_first_loss_is_log_c_plus_half_the_score_spread() {
     let (n, d, c) = (4000usize, 64usize, 10usize);
@@ -128,15 +132,17 @@ fn the_first_loss_is_log_c_plus_half_the_score_spread() {
 /// T → ∞; with β = 1/T, d p_max/dβ = p_max·(s_max − ⟨p, s⟩) > 0, so scaling
 /// the scores up (doubling W and b doubles them) sharpens p.
 ///
-/// Mutation check: with the derivative's factor `s_max - mean` replaced by
-/// `mean - s_max`, the tape comparison fails; with T = 1e-2 replaced by 1,
-/// the one-hot limit fails.
+/// Mutation check (run once by hand, then reverted): with the sign of (13.4)
+/// flipped, p_max·(mean − s_max), this test fails.
 #[test]
 fn temperature_limits_and_sharpening() {
     let s = [2.0, 1.0, -0.5, 1.5];
     let st = t(&s, &[4]);
     let cold = st.div_scalar(1e-2).softmax(0).to_vec::<f64>();
-    assert!(cold[0] == 1.0 && cold[1..].iter().all(|p| *p < 1e-21), "{cold:?}");
+    assert!(
+        cold[0] == 1.0 && cold[1..].iter().all(|p| *p < 1e-21),
+        "{cold:?}"
+    );
     let hot = st.div_scalar(1e6).softmax(0).to_vec::<f64>();
     assert!(hot.iter().all(|p| (p - 0.25).abs() < 1e-6), "{hot:?}");
 
@@ -145,7 +151,10 @@ fn temperature_limits_and_sharpening() {
         let b = t(&[beta], &[1]).requires_grad_(true);
         let p = (&st * &b).softmax(0);
         let p_max = p.narrow(0, 0, 1).sum();
-        let d = grad(&[&p_max], &[&b], false).unwrap().remove(0).item::<f64>();
+        let d = grad(&[&p_max], &[&b], false)
+            .unwrap()
+            .remove(0)
+            .item::<f64>();
         let pv = softmax_row(&s.map(|v| v * beta));
         let mean: f64 = pv.iter().zip(&s).map(|(p, v)| p * v).sum();
         let want = pv[0] * (s[0] - mean);
@@ -162,9 +171,8 @@ fn temperature_limits_and_sharpening() {
 /// minimiser: ‖W‖ settles and the probabilities stay away from 1, near the
 /// smoothed target 1 − ε + ε/C.
 ///
-/// Mutation check: with `eps` set to 0 in the smoothed run, the "settles"
-/// assertion fails; with the growth check reversed (`>` to `<`), the plain
-/// run fails.
+/// Mutation check (run once by hand, then reverted): with ε = 0 in the
+/// smoothed run (the weights then keep growing), this test fails.
 #[test]
 fn separable_data_drives_the_weights_to_infinity_unless_smoothed() {
     // Three well separated clusters in the plane, no bias.
@@ -261,9 +269,8 @@ fn nll_at(s: &Tensor, y: &Tensor, temperature: f64) -> f64 {
 /// softmax(s/T) on separate test data has a much smaller ECE, and the
 /// accuracy does not change (dividing by T > 0 keeps every arg max).
 ///
-/// Mutation check: with the model reporting `a` itself (calibrated), the
-/// "large ECE before" assertion fails; with T fitted on [0.1, 1] only, the
-/// "near 3" and "smaller after" assertions fail.
+/// Mutation check (run once by hand, then reverted): with a calibrated model
+/// (scores a, not 3a), this test fails.
 #[test]
 fn temperature_scaling_on_held_out_data_repairs_an_overconfident_model() {
     let (n, c) = (6000usize, 5usize);
@@ -327,9 +334,8 @@ fn temperature_scaling_on_held_out_data_repairs_an_overconfident_model() {
 /// normalised multi-hot target (½, ½, 0) can at best give each present
 /// label ½: its loss is at least log 2 (Gibbs), reached at p = (½, ½, 0).
 ///
-/// Mutation check: with the target (1, 1, 0) replaced by (1, 0, 0), the
-/// BCE loss assertion fails; with the log 2 bound replaced by log 3, the
-/// softmax bound fails.
+/// Mutation check (run once by hand, then reverted): with the target (1, 0,
+/// 0) instead of (1, 1, 0), this test fails.
 #[test]
 fn independent_sigmoids_can_say_yes_to_several_labels_softmax_cannot() {
     let y = t(&[1.0, 1.0, 0.0], &[3]);
@@ -345,11 +351,17 @@ fn independent_sigmoids_can_say_yes_to_several_labels_softmax_cannot() {
     );
     let p = s.detach().sigmoid().to_vec::<f64>();
     assert!(p[0] > 0.9999 && p[1] > 0.9999 && p.iter().sum::<f64>() > 1.99);
-    let g = grad(&[&loss], &[&s], false).unwrap().remove(0).to_vec::<f64>();
+    let g = grad(&[&loss], &[&s], false)
+        .unwrap()
+        .remove(0)
+        .to_vec::<f64>();
     // Moving s₀ changes nothing in the gradient of label 1.
     let s2 = t(&[-3.0, 10.0, -10.0], &[3]).requires_grad_(true);
     let loss2 = F::binary_cross_entropy_with_logits(&s2, &y).unwrap();
-    let g2 = grad(&[&loss2], &[&s2], false).unwrap().remove(0).to_vec::<f64>();
+    let g2 = grad(&[&loss2], &[&s2], false)
+        .unwrap()
+        .remove(0)
+        .to_vec::<f64>();
     assert_eq!(g[1], g2[1]);
     let sig = |v: f64| 1.0 / (1.0 + (-v).exp());
     assert!(rel_close(g2[0], (sig(-3.0) - 1.0) / 3.0, 1e-14));
@@ -373,8 +385,8 @@ fn independent_sigmoids_can_say_yes_to_several_labels_softmax_cannot() {
 /// BCE gives σ(s) − y, softmax + cross-entropy p − onehot(y), identity +
 /// ½·squared error s − y.
 ///
-/// Mutation check: with the squared error written without the ½, or the
-/// softmax target taken as class 1 instead of 2, the comparison fails.
+/// Mutation check (run once by hand, then reverted): with the squared error
+/// without the ½, this test fails.
 #[test]
 fn canonical_pairs_give_prediction_minus_target() {
     let sv = [0.7, -1.3, 2.1];
@@ -415,9 +427,8 @@ fn canonical_pairs_give_prediction_minus_target() {
 /// the two-weight model s = a·b·x it does not: (1, 1) and (−1, −1) give the
 /// same scores and a loss below log 2, their midpoint (0, 0) gives log 2.
 ///
-/// Mutation check: with the linear model's scores squared elementwise
-/// before the loss (no longer linear in W), the convexity check fails for
-/// some pair; with the midpoint (1, 1), the non-convexity check fails.
+/// Mutation check (run once by hand, then reverted): with the linear model's
+/// scores squared before the loss (no longer linear in W), this test fails.
 #[test]
 fn convex_in_the_weights_for_a_linear_model_but_not_for_a_product_of_weights() {
     let (n, d, c) = (12usize, 3usize, 4usize);

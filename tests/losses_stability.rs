@@ -15,6 +15,8 @@ fn huge(dtype: DType) -> Tensor {
         .to_dtype(dtype)
 }
 
+/// Mutation check (run once by hand, then reverted): with log(softmax(x))
+/// instead of log_softmax(x) (−∞ for logits of 1e4), this test fails.
 #[test]
 fn huge_logits_give_finite_losses_and_gradients() {
     for dtype in [DType::F32, DType::F64] {
@@ -80,6 +82,8 @@ fn huge_logits_give_finite_losses_and_gradients() {
     }
 }
 
+/// Mutation check (run once by hand, then reverted): with a wrong limit (0.5,
+/// 0) for the last row's gradient, this test fails.
 #[test]
 fn huge_logit_values_match_their_limits() {
     let x = huge(DType::F64).requires_grad_(true);
@@ -107,8 +111,8 @@ fn huge_logit_values_match_their_limits() {
 /// the mean), second derivative σ(1 − σ) = 0, in f32 and f64. Through
 /// probabilities the same mistakes hit the −100 clamp.
 ///
-/// Mutation check: with the targets set to 0.5 (not wrong, as this test
-/// used to be) or pos_weight left out, the value assertions fail.
+/// Mutation check (run once by hand, then reverted): with targets of 0.5, as
+/// the old finiteness-only test used (not wrong), this test fails.
 #[test]
 fn confident_wrong_logits_of_1e4_give_exact_bce_values_and_gradients() {
     for dtype in [DType::F32, DType::F64] {
@@ -116,7 +120,9 @@ fn confident_wrong_logits_of_1e4_give_exact_bce_values_and_gradients() {
             .unwrap()
             .to_dtype(dtype)
             .requires_grad_(true);
-        let y = Tensor::from_vec(vec![0.0, 1.0], [2]).unwrap().to_dtype(dtype);
+        let y = Tensor::from_vec(vec![0.0, 1.0], [2])
+            .unwrap()
+            .to_dtype(dtype);
         let opts = F::BceWithLogitsOptions::default()
             .pos_weight(Tensor::full_dtype([1], 2.0, dtype))
             .reduction(F::Reduction::None);
@@ -137,6 +143,8 @@ fn confident_wrong_logits_of_1e4_give_exact_bce_values_and_gradients() {
     }
 }
 
+/// Mutation check (run once by hand, then reverted): with 0 expected instead
+/// of NaN, this test fails.
 #[test]
 fn all_ignored_mean_is_nan_with_zero_gradient_as_in_pytorch() {
     let x = Tensor::new([[0.3f64, 0.1], [0.2, 0.9]]).requires_grad_(true);
@@ -146,6 +154,8 @@ fn all_ignored_mean_is_nan_with_zero_gradient_as_in_pytorch() {
     assert_eq!(x.grad().unwrap().to_vec::<f64>(), vec![0.0; 4]);
 }
 
+/// Mutation check (run once by hand, then reverted): with a target of 1e-300
+/// instead of 0 against the −∞ input, this test fails.
 #[test]
 fn kl_div_vanishing_targets_contribute_zero_even_against_infinite_inputs() {
     // PyTorch gives NaN for these two (0·(−inf) and e^(−inf)·(−inf − x));
