@@ -5,6 +5,10 @@
 //! computed independently: by hand in plain `f64` loops, from a closed form,
 //! or with a different tapegrad function. Claims already checked by other
 //! test files are listed on each page with their file and test name.
+//!
+//! Every test here (and in `docs_claims_practice.rs`, `losses_seed_claims.rs`
+//! and `losses_stability.rs`) was mutated once by hand, falsifying the claim
+//! on the reference side, and seen to fail; its "Mutation check" line says how.
 
 use tapegrad::nn::functional as F;
 use tapegrad::{
