@@ -94,15 +94,15 @@ fn main() -> Result<()> {
     // ------------------------------------------------------------------
     nb.section("A linear score, squashed into a probability");
     nb.say(
-        "The model gives each biopsy a score z = w·x + b: one weight per measurement plus a bias, \
+        "The model gives each biopsy a score s = w·x + b: one weight per measurement plus a bias, \
          31 numbers in all. A score can be any real number, but we want a probability. The \
-         sigmoid σ(z) = 1 / (1 + e^(−z)) maps the whole real line onto (0, 1): z = 0 means 50/50, \
-         each unit of z multiplies the odds p/(1−p) by e ≈ 2.7.",
+         sigmoid σ(s) = 1 / (1 + e^(−s)) maps the whole real line onto (0, 1): s = 0 means 50/50, \
+         each unit of s multiplies the odds p/(1−p) by e ≈ 2.7.",
     );
     let zs = [-6.0f64, -3.0, -1.0, 0.0, 1.0, 3.0, 6.0];
     let sig = F::sigmoid(&Tensor::new(zs))?.to_vec::<f64>();
     nb.table(
-        &["z", "σ(z) = P(benign)", "odds p/(1−p)"],
+        &["s", "σ(s) = P(benign)", "odds p/(1−p)"],
         &zs.iter()
             .zip(&sig)
             .map(|(z, p)| {
@@ -149,7 +149,7 @@ fn main() -> Result<()> {
         &[
             "P(benign) for a benign tumour",
             "loss −log p",
-            "dℓ/dz = p − y",
+            "dℓ/ds = p − y",
         ],
         &ps.iter()
             .map(|&p| {
@@ -163,16 +163,18 @@ fn main() -> Result<()> {
     );
     nb.say(
         "The last column is the reason sigmoid and BCE belong together: the derivative of the loss \
-         with respect to the score z is simply p − y (the 1/(p(1−p)) from the log cancels σ'(z) = \
-         p(1−p)). The gradient with respect to the weights is then the average of (p − y)·x: each \
-         biopsy pulls w towards its own features, in proportion to how wrong the model was.",
+         with respect to the score s is simply p − y (the 1/(p(1−p)) from the log cancels σ'(s) = \
+         p(1−p)). The gradient with respect to the weights is then the average of (p − y)·x, and a \
+         step subtracts it: a benign biopsy (y = 1, p − y < 0) pulls w towards its features, a \
+         malignant one (y = 0, p − y > 0) pushes w away from its features, each in proportion \
+         to how wrong the model was.",
     );
 
     // ------------------------------------------------------------------
     nb.section("Training: full-batch gradient descent");
     nb.say(&format!(
         "Each epoch is one step: forward all {} training rows, loss = binary_cross_entropy(\
-         sigmoid(z), y), backward, then w ← w − lr·∂loss/∂w with lr = {}. The line printed per \
+         sigmoid(s), y), backward, then w ← w − lr·∂loss/∂w with lr = {}. The line printed per \
          epoch is the loss and the training accuracy of the forward pass that step used.",
         data.train.len(),
         args.lr
@@ -188,7 +190,9 @@ fn main() -> Result<()> {
     )?;
     let n = history.loss.len();
     nb.say(&format!(
-        "The loss fell from {:.4} to {:.4}, and the training accuracy rose from {:.3} to {:.3}.",
+        "The loss fell from {:.4} to {:.4}, and the training accuracy rose from {:.3} to {:.3}. \
+         (ln 2 = 0.6931 is the loss of p = ½ for every biopsy; the first loss sits above it by \
+         about half the spread of the random initial scores, see docs/13-in-practice.md.)",
         history.loss[0],
         history.loss[n - 1],
         history.acc[0],
@@ -201,27 +205,27 @@ fn main() -> Result<()> {
     let naive = F::binary_cross_entropy(&F::sigmoid(&z_train)?, data.train.labels())?.item::<f64>();
     let stable = F::binary_cross_entropy_with_logits(&z_train, data.train.labels())?.item::<f64>();
     nb.say(&format!(
-        "binary_cross_entropy_with_logits(z, y) is the same function of z written without ever \
-         forming σ(z): ℓ = max(z, 0) − z·y + log(1 + e^(−|z|)). On the trained model the two agree: \
+        "binary_cross_entropy_with_logits(s, y) is the same function of s written without ever \
+         forming σ(s): ℓ = max(s, 0) − s·y + log(1 + e^(−|s|)). On the trained model the two agree: \
          {naive:.7} (naive) versus {stable:.7} (with logits), a difference of {:.1e}, which is \
          float32 rounding.",
         (naive - stable).abs()
     ));
     nb.say(
-        "So why bother? Because float32 cannot store σ(z) for a large score. Take a malignant \
-         tumour (y = 0) that the model scores z: the exact loss is log(1 + e^z) ≈ z and its \
-         gradient is σ(z) ≈ 1. Once z > 16.6, σ(z) rounds to exactly 1.0, log(1 − p) = log 0, \
+        "So why bother? Because float32 cannot store σ(s) for a large score. Take a malignant \
+         tumour (y = 0) that the model scores s: the exact loss is log(1 + e^s) ≈ s and its \
+         gradient is σ(s) ≈ 1. Once s > 16.6, σ(s) rounds to exactly 1.0, log(1 − p) = log 0, \
          PyTorch (and tapegrad) clamp the log at −100, and the gradient through the sigmoid is 0:",
     );
     nb.table(
         &[
-            "z (y = 0)",
-            "σ(z) in f32",
+            "s (y = 0)",
+            "σ(s) in f32",
             "naive loss",
             "with-logits loss",
             "exact loss",
-            "naive dℓ/dz",
-            "stable dℓ/dz",
+            "naive dℓ/ds",
+            "stable dℓ/ds",
         ],
         &[-20.0f32, 0.0, 5.0, 10.0, 15.0, 17.0, 20.0, 50.0, 200.0]
             .iter()
@@ -253,11 +257,11 @@ fn main() -> Result<()> {
         .filter(|(z, y)| (**z > 0.0) != (**y == 1.0))
         .fold(0.0f32, |m, (z, _)| m.max(z.abs()));
     nb.say(&format!(
-        "In the naive column a confidently wrong model sees the same loss of 100 whether z is 20 \
+        "In the naive column a confidently wrong model sees the same loss of 100 whether s is 20 \
          or 200, and no gradient at all to correct itself. The with-logits form stays exact. On \
-         this data scores do grow large (|z| up to {z_max:.1} after training), but only on \
-         biopsies the model gets right, where σ(z) rounding to 1 costs nothing; the most \
-         confident training mistake has |z| = {worst_mistake:.1}. So the two forms train alike: the same {} epochs from the same initial weights with \
+         this data scores do grow large (|s| up to {z_max:.1} after training), but only on \
+         biopsies the model gets right, where σ(s) rounding to 1 costs nothing; the most \
+         confident training mistake has |s| = {worst_mistake:.1}. So the two forms train alike: the same {} epochs from the same initial weights with \
          binary_cross_entropy_with_logits give a loss curve within {gap:.1e} of the one above. \
          Still, train with the with-logits form, and apply the sigmoid only when you want to \
          read a probability.",

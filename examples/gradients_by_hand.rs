@@ -58,8 +58,8 @@ fn main() {
         .collect();
     nb.say(&format!(
         "Four samples with three features each, three classes, and a network with one hidden \
-         layer of {H} tanh units: h = tanh(x·W₁ + b₁), z = h·W₂ + b₂, loss = mean over the batch \
-         of −log softmax(z)[true class]. Weights are drawn from N(0, 0.8²) with seed {}, in f64 \
+         layer of {H} tanh units: h = tanh(x·W₁ + b₁), s = h·W₂ + b₂, loss = mean over the batch \
+         of −log softmax(s)[true class]. Weights are drawn from N(0, 0.8²) with seed {}, in f64 \
          so that the comparisons below are accurate to many digits. That is {} numbers to \
          differentiate: W₁ is {D}×{H}, b₁ has {H}, W₂ is {H}×{C}, b₂ has {C}.",
         args.seed,
@@ -79,15 +79,15 @@ fn main() {
     // ------------------------------------------------------------------
     nb.section("The backward pass, derived by hand");
     nb.say(
-        "Write a = x·W₁ + b₁, h = tanh(a), z = h·W₂ + b₂, p = softmax(z) row by row, and L = \
+        "Write a = x·W₁ + b₁, h = tanh(a), s = h·W₂ + b₂, p = softmax(s) row by row, and L = \
          −(1/N) Σₙ log pₙ,yₙ. The chain rule, from the loss backwards:",
     );
     if !nb.quiet() {
         for line in [
-            "  δz = ∂L/∂z  = (p − onehot(y)) / N          the softmax + log cancel (see why_the_log)",
-            "  ∂L/∂W₂      = hᵀ · δz                      each weight collects (input × error)",
-            "  ∂L/∂b₂      = Σₙ δzₙ                       a bias is a weight on a constant 1",
-            "  δh = ∂L/∂h  = δz · W₂ᵀ                     the error sent back to the hidden layer",
+            "  δs = ∂L/∂s  = (p − onehot(y)) / N          the softmax + log cancel (see why_the_log)",
+            "  ∂L/∂W₂      = hᵀ · δs                      each weight collects (input × error)",
+            "  ∂L/∂b₂      = Σₙ δsₙ                       a bias is a weight on a constant 1",
+            "  δh = ∂L/∂h  = δs · W₂ᵀ                     the error sent back to the hidden layer",
             "  δa = ∂L/∂a  = δh ⊙ (1 − h²)                tanh'(a) = 1 − tanh(a)²",
             "  ∂L/∂W₁      = xᵀ · δa",
             "  ∂L/∂b₁      = Σₙ δaₙ",
@@ -99,7 +99,7 @@ fn main() {
     let hand = hand_gradients(&xv, &labels, &params);
     nb.say(
         "The first step is the one every classifier shares. Here it is for our batch, computed \
-         in plain Rust (no tapegrad): each row of δz is the predicted distribution minus the \
+         in plain Rust (no tapegrad): each row of δs is the predicted distribution minus the \
          label, divided by N = 4, so each row sums to 0, and the true class gets a negative \
          entry whose size is (1 − p(true))/N.",
     );
@@ -116,7 +116,7 @@ fn main() {
         })
         .collect();
     nb.table(
-        &["sample", "class", "p = softmax(z)", "δz = (p − onehot)/N"],
+        &["sample", "class", "p = softmax(s)", "δs = (p − onehot)/N"],
         &rows,
     );
 
@@ -254,7 +254,7 @@ fn main() {
          value), filled in by the backward sweep, which visits the entries from the last to \
          the first. The Leaf rows' grads are the gradients printed above. Notice how the mean \
          over the batch is recorded: a Sum, then a DivScalar by N, so every per-sample loss \
-         receives the gradient 1/N = 0.25; that is where the /N in δz comes from.",
+         receives the gradient 1/N = 0.25; that is where the /N in δs comes from.",
     );
     if !nb.quiet() {
         print!("{}", tape_trace.table(true));

@@ -69,9 +69,11 @@ fn main() {
     nb.say(&format!(
         "We read {n} iris flowers ({d} measurements each, in cm) from data/iris.csv. Our \
          classifier is the simplest linear one there is: class k has a weight row wₖ = μₖ, the \
-         mean flower of that class, and a bias bₖ = −½‖μₖ‖². Then sₖ = wₖ·x + bₖ equals \
-         −½‖x − μₖ‖² up to a term −½‖x‖² that is the same for every class, so the highest \
-         score goes to the nearest class mean. No training: the weights are three averages."
+         mean flower of that class, and a bias bₖ = −½‖μₖ‖². Expanding the square, \
+         −½‖x − μₖ‖² = sₖ − ½‖x‖², where sₖ = wₖ·x + bₖ: the score is minus half the squared \
+         distance to the class mean, plus ½‖x‖², which is the same for every class. So the \
+         highest score goes to the nearest class mean. No training: the weights are three \
+         averages (class ids 0, 1, 2 are setosa, versicolor, virginica)."
     ));
     let mut rows = Vec::new();
     for (k, name) in CLASSES.iter().enumerate() {
@@ -192,11 +194,11 @@ fn main() {
     // ------------------------------------------------------------------
     nb.section("Two classes: the sigmoid of a score difference");
     nb.say(
-        "With two classes the only thing that matters is d = s₁ − s₂. We want a map that sends \
-         large positive d to about 1, large negative d to about 0, and d = 0 to exactly ½. The \
-         sigmoid σ(d) = 1 / (1 + e^(−d)) does this, and σ(−d) = 1 − σ(d) gives the other class, \
-         so the two always sum to 1. It is also exactly a two-class softmax of (s₁, s₂), which \
-         the last column checks.",
+        "With two classes, 0 and 1, the only thing that matters is d = s₁ − s₀. We want a map \
+         that sends large positive d to about 1, large negative d to about 0, and d = 0 to \
+         exactly ½. The sigmoid σ(d) = 1 / (1 + e^(−d)) does this: p(class 1) = σ(d), and \
+         σ(−d) = 1 − σ(d) gives class 0, so the two always sum to 1. It is also exactly a \
+         two-class softmax of (s₀, s₁), which the last column checks.",
     );
     let diffs = [-8.0, -2.0, -0.5, 0.0, 0.5, 2.0, 8.0];
     let dt = Tensor::new(diffs);
@@ -225,7 +227,7 @@ fn main() {
         })
         .collect();
     nb.table(
-        &["d = s₁ − s₂", "σ(d)", "σ(−d)", "sum", "|σ(d) − softmax₁|"],
+        &["d = s₁ − s₀", "σ(d)", "σ(−d)", "sum", "|σ(d) − softmax₁|"],
         &sig_rows,
     );
     check(
@@ -234,8 +236,8 @@ fn main() {
     );
     let (s_set, s_ver) = (first[0], first[1]);
     nb.say(&format!(
-        "For flower #{} (a setosa): setosa vs versicolor has d = {:.3}, so p(setosa) = σ(d) = {:.6} \
-         if those were the only two classes.",
+        "For flower #{} (a setosa), setosa (class 0) against versicolor (class 1): \
+         s₀ − s₁ = {:.3}, so p(setosa) = σ(s₀ − s₁) = {:.6} if those were the only two classes.",
         picks[0],
         s_set - s_ver,
         1.0 / (1.0 + (-(s_set - s_ver)).exp())
@@ -283,8 +285,10 @@ fn main() {
     nb.say(&format!(
         "The setosa is nearly certain. The last flower is a versicolor that the classifier gets \
          wrong, but the probabilities show it is not sure about it: {:.2} for virginica against \
-         {:.2} for versicolor. A score gap of {:.2} is small next to scores near {:.0}; as \
-         probabilities it reads as a coin flip, slightly biased.",
+         {:.2} for versicolor. Their scores differ by only {:.2}, and that difference is all \
+         softmax sees: the ratio of the two probabilities is e raised to that difference, \
+         whatever the scores themselves (here near {:.0}) are. As probabilities it reads as a \
+         coin flip, slightly biased.",
         hard[2],
         hard[1],
         s_rows[3][2] - s_rows[3][1],
@@ -410,9 +414,12 @@ fn main() {
         &jac_rows,
     );
     nb.say(
-        "Both are symmetric, and every row sums to zero: the probabilities always sum to 1, so \
-         moving the scores can only move probability from one class to another. Adding the same \
-         amount to every score (the vector (1, 1, 1)) is exactly the direction J sends to zero.",
+        "Both are symmetric, and every row sums to zero. Row i summed is how fast pᵢ changes \
+         when every score rises at the same rate, the vector (1, 1, 1), and adding the same \
+         amount to every score changes no probability: J·(1, 1, 1) = 0, and up to scale \
+         (1, 1, 1) is the only direction J sends to zero. The columns sum to zero too, for \
+         another reason: the probabilities always sum to 1, so moving the scores can only move \
+         probability from one class to another.",
     );
     nb.result(&format!(
         "softmax Jacobian: max |tape − hand| = {max_diff:.1e}"

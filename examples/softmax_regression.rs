@@ -51,7 +51,7 @@ fn main() -> Result<()> {
         [0.0, 0.0, 0.0],
     ];
     nb.table(
-        &["scores z", "softmax(z)", "sum"],
+        &["scores s", "softmax(s)", "sum"],
         &examples
             .iter()
             .map(|z| {
@@ -71,7 +71,7 @@ fn main() -> Result<()> {
         "The model's probability for the true class y is p_y; the loss is −log p_y, averaged over \
          the training rows. It is the cross-entropy between the one-hot label (all mass on y) and \
          the model's distribution, and minimising it is maximum likelihood. Its gradient with \
-         respect to the scores is remarkably simple: ∂ℓ/∂z = p − onehot(y). Every wrong class is \
+         respect to the scores is remarkably simple: ∂ℓ/∂s = p − onehot(y). Every wrong class is \
          pushed down by its probability, the true class pulled up by 1 − p_y. The tape computes \
          exactly that:",
     );
@@ -86,10 +86,10 @@ fn main() -> Result<()> {
         .collect();
     nb.table(
         &[
-            "scores z",
+            "scores s",
             "true class",
             "loss −log p_y",
-            "tape ∂ℓ/∂z",
+            "tape ∂ℓ/∂s",
             "p − onehot(y)",
         ],
         &[vec![
@@ -107,7 +107,8 @@ fn main() -> Result<()> {
     nb.say(&format!(
         "Fisher's iris data: sepal length and width, petal length and width (cm) of 150 flowers \
          of three species. {} rows train and {} test (10 per species), standardised with the \
-         training statistics. The model has 4×3 weights and 3 biases.",
+         training statistics. The model has a [3, 4] weight matrix (one row of 4 weights per species, as in \
+         nn::Linear) and 3 biases.",
         iris.train.len(),
         iris.test.len()
     ));
@@ -125,13 +126,15 @@ fn main() -> Result<()> {
     );
     nb.say(&format!(
         "Training: {} epochs of full-batch gradient descent at lr = {}, loss = \
-         cross_entropy(z, y) (which applies log_softmax itself). Each line is the loss and \
+         cross_entropy(s, y) (which applies log_softmax itself). Each line is the loss and \
          training accuracy of the forward pass of that step.",
         args.epochs, args.lr
     ));
     let (iris_hist, iris_acc, iris_pred) = train_case(&SOFTMAX_IRIS, &iris, &args)?;
     nb.say(&format!(
-        "The loss fell from {:.4} to {:.4}. On the 30 test flowers the accuracy is {iris_acc:.4}. \
+        "The loss fell from {:.4} to {:.4}; it started near ln 3 = 1.0986, the loss of uniform \
+         probabilities, as a freshly initialised model should (docs/13-in-practice.md). On the \
+         30 test flowers the accuracy is {iris_acc:.4}. \
          The confusion matrix counts, for each true species (row), what the model predicted \
          (column); the diagonal is right:",
         iris_hist.loss[0],
@@ -166,7 +169,8 @@ fn main() -> Result<()> {
     );
     let (digits_hist, digits_acc, digits_pred) = train_case(&SOFTMAX_DIGITS, &digits, &args)?;
     nb.say(&format!(
-        "The loss fell from {:.4} to {:.4}. Test accuracy: {digits_acc:.4}. The confusion matrix \
+        "The loss fell from {:.4} to {:.4} (ln 10 = 2.3026 would be uniform probabilities). \
+         Test accuracy: {digits_acc:.4}. The confusion matrix \
          (rows: the true digit, columns: the prediction):",
         digits_hist.loss[0],
         digits_hist.loss.last().unwrap()

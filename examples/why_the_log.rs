@@ -95,13 +95,13 @@ fn main() {
     // ------------------------------------------------------------------
     nb.section("What the model feels: gradients with respect to the logits");
     nb.say(
-        "A network does not output p; it outputs logits z, and p = softmax(z). The gradient \
-         that trains it is ∂loss/∂z. For two classes with p = softmax(z)₀, the chain rule \
-         through softmax multiplies ∂/∂p by ∂p/∂z₀ = p(1 − p). For the log loss, −1/p · p(1 − p) \
+        "A network does not output p; it outputs logits s, and p = softmax(s). The gradient \
+         that trains it is ∂loss/∂s. For two classes with p = softmax(s)₀, the chain rule \
+         through softmax multiplies ∂/∂p by ∂p/∂s₀ = p(1 − p). For the log loss, −1/p · p(1 − p) \
          = p − 1: the 1/p blow-up cancels exactly and leaves a gradient that tends to −1 as the \
          mistake grows, never to 0. For the squared error, −2(1 − p) · p(1 − p) = −2p(1 − p)², \
          which goes to 0 with p: the more confidently wrong the model is, the less it hears \
-         about it. Logits z = (log p, log(1 − p)) give exactly the p in the first column.",
+         about it. Logits s = (log p, log(1 − p)) give exactly the p in the first column.",
     );
     let mut worst = 0.0f64;
     let mut rows = Vec::new();
@@ -129,9 +129,9 @@ fn main() {
         &[
             "p",
             "cross_entropy",
-            "∂/∂z₀ (tapegrad)",
+            "∂/∂s₀ (tapegrad)",
             "p − 1",
-            "squared ∂/∂z₀ (tapegrad)",
+            "squared ∂/∂s₀ (tapegrad)",
             "−2p(1 − p)²",
         ],
         &rows,
@@ -159,7 +159,7 @@ fn main() {
     nb.say(&format!(
         "Four samples, three classes. The first three are right or nearly so; the last one \
          puts logit 12 on class 0 while the truth is class 2 (logit −3). With the mean over \
-         N = {n} samples, ∂loss/∂z = (softmax(z) − onehot)/N, so the wrong sample's row is \
+         N = {n} samples, ∂loss/∂s = (softmax(s) − onehot)/N, so the wrong sample's row is \
          close to (+1, 0, −1)/N = (+{:.2}, 0, −{:.2}): the largest push in the batch, aimed at \
          the right logits.",
         1.0 / n as f64,
@@ -213,8 +213,8 @@ fn main() {
             "true",
             "p(true)",
             "−log p",
-            "∂(mean CE)/∂z",
-            "squared: ∂/∂z_true",
+            "∂(mean CE)/∂s",
+            "squared: ∂/∂s_true",
         ],
         &rows,
     );
@@ -244,7 +244,7 @@ fn main() {
     let mut sq_run = Run::new(&x, &y, &onehot, args.lr, false);
     let start_p = log_run.mean_p_true();
     nb.say(&format!(
-        "{m} points in the plane, three round clusters (seed {}), and a linear classifier z = x·W \
+        "{m} points in the plane, three round clusters (seed {}), and a linear classifier s = x·W \
          + b. We start it confidently wrong: W points each cluster at the *next* class, so the \
          true class gets a probability of {start_p:.1e} on average. Two copies of that classifier are trained \
          with full-batch gradient descent, the same learning rate ({}) and the same number of \

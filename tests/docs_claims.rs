@@ -5,6 +5,10 @@
 //! computed independently: by hand in plain `f64` loops, from a closed form,
 //! or with a different tapegrad function. Claims already checked by other
 //! test files are listed on each page with their file and test name.
+//!
+//! Every test here (and in `docs_claims_practice.rs`, `losses_seed_claims.rs`
+//! and `losses_stability.rs`) was mutated once by hand, falsifying the claim
+//! on the reference side, and seen to fail; its "Mutation check" line says how.
 
 use tapegrad::nn::functional as F;
 use tapegrad::{
@@ -13,6 +17,12 @@ use tapegrad::{
 
 fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * (1.0 + b.abs())
+}
+
+/// `a` agrees with `b` to a relative tolerance, however small `b` is (for
+/// values far below 1, where `close` would accept 0).
+fn rel_close(a: f64, b: f64, rtol: f64) -> bool {
+    (a - b).abs() <= rtol * b.abs()
 }
 
 fn assert_all_close(got: &[f64], want: &[f64], tol: f64, what: &str) {
@@ -64,6 +74,10 @@ fn distribution(n: usize, zeros: &[usize], seed: u64) -> Vec<f64> {
 /// docs/01-scores.md, eq. (1.3): adding the same vector `u` to every class's
 /// weights and the same `c` to every bias adds `u·x + c` to every score, so
 /// no probability changes (only differences of scores matter).
+///
+/// Mutation check (run once by hand, then reverted): with biases scaled by
+/// 1.01 instead of shifted by a common constant (and u dropped), this test
+/// fails.
 #[test]
 fn shifting_every_class_by_the_same_weights_changes_no_probability() {
     let x = randn(&[5, 3], 1);
@@ -95,7 +109,17 @@ fn shifting_every_class_by_the_same_weights_changes_no_probability() {
 
 /// docs/02-sigmoid.md, eqs. (2.4)–(2.5): dσ/ds = e^−s / (1 + e^−s)², which
 /// simplifies to σ(1 − σ). The tape's gradient is compared with both forms,
-/// computed by hand, and with central finite differences.
+/// computed by hand, and with central finite differences. Relative
+/// tolerances: at s = −30 the derivative is 9.4e-14, and an absolute
+/// tolerance would accept 0.
+///
+/// At s = +30 the tape's y(1 − y), formed from the rounded output y, is the
+/// case page 2 discusses: its relative error is about 1e-3, its absolute
+/// error below 2⁻⁵³, and it equals σ(1 − σ) computed by hand from the same
+/// rounded σ to the last bit.
+///
+/// Mutation check (run once by hand, then reverted): with the reference
+/// e^−s/(1 + e^−s)² multiplied by 1 + 1e-12, this test fails.
 #[test]
 fn sigmoid_derivative_is_sigma_times_one_minus_sigma() {
     let values = [-30.0, -6.0, -1.5, -0.2, 0.0, 0.4, 2.0, 7.0, 30.0];
@@ -105,8 +129,14 @@ fn sigmoid_derivative_is_sigma_times_one_minus_sigma() {
     for (k, &v) in values.iter().enumerate() {
         let unsimplified = (-v).exp() / (1.0 + (-v).exp()).powi(2);
         let simplified = sigma(v) * (1.0 - sigma(v));
-        assert!(close(got[k], unsimplified, 1e-12), "s = {v}");
-        assert!(close(got[k], simplified, 1e-15), "s = {v}");
+        if v < 10.0 {
+            assert!(rel_close(got[k], unsimplified, 1e-13), "s = {v}");
+            assert!(rel_close(got[k], simplified, 1e-13), "s = {v}");
+        } else {
+            assert_eq!(got[k], simplified, "s = {v}: y(1 − y) from the output");
+            assert!((got[k] - unsimplified).abs() < f64::EPSILON / 2.0);
+            assert!(!rel_close(got[k], unsimplified, 1e-6), "s = {v}");
+        }
     }
     let report = gradcheck(
         |xs| xs[0].try_sigmoid(),
@@ -121,6 +151,10 @@ fn sigmoid_derivative_is_sigma_times_one_minus_sigma() {
 /// σ(−s) = 1 − σ(s); the two-branch evaluation gives exact limits at ±1e4
 /// (no NaN, f32 and f64), and keeps full relative precision for tiny
 /// probabilities, where 1 − σ(s) has cancelled to 0.
+///
+/// Mutation check (run once by hand, then reverted): with σ(−40) taken as 0
+/// (what the cancelled 1 − σ(40) gives); with the old absolute tolerance of
+/// 1e-15 this passed, this test fails.
 #[test]
 fn sigmoid_symmetry_and_stable_evaluation() {
     let s = randn(&[20], 5).mul_scalar(4.0);
@@ -139,7 +173,7 @@ fn sigmoid_symmetry_and_stable_evaluation() {
 
     let tiny = Tensor::new([-40.0f64]).sigmoid().item::<f64>();
     let exact = (-40.0f64).exp() / (1.0 + (-40.0f64).exp());
-    assert!(close(tiny, exact, 1e-15), "{tiny} vs {exact}");
+    assert!(rel_close(tiny, exact, 1e-15), "{tiny} vs {exact}");
     // The same probability computed as 1 − σ(40) has lost every digit.
     let cancelled = 1.0 - Tensor::new([40.0f64]).sigmoid().item::<f64>();
     assert_eq!(cancelled, 0.0);
@@ -147,6 +181,9 @@ fn sigmoid_symmetry_and_stable_evaluation() {
 
 /// docs/02-sigmoid.md, eq. (2.7): the second derivative, from the tape's
 /// second-order backward, is σ(1 − σ)(1 − 2σ).
+///
+/// Mutation check (run once by hand, then reverted): with the factor (1 − 2σ)
+/// written as (1 − σ), this test fails.
 #[test]
 fn sigmoid_second_derivative_from_the_tape() {
     let values = [-3.0, -0.7, 0.0, 0.5, 2.5];
@@ -164,18 +201,24 @@ fn sigmoid_second_derivative_from_the_tape() {
 
 // ------------------------------------------------------ 03-softmax.md
 
-/// docs/03-softmax.md, eq. (3.6): ∂p_i/∂z_j = p_i(δ_ij − p_j), i.e. the
-/// Jacobian diag(p) − ppᵀ; its rows sum to 0 because Σ p = 1. Each row
-/// comes from one reverse pass of the tape.
+/// docs/03-softmax.md, eqs. (3.6)–(3.7): ∂p_i/∂s_j = p_i(δ_ij − p_j), i.e. the
+/// Jacobian diag(p) − ppᵀ. Each row i comes from one reverse pass of the
+/// tape (the gradient of p_i). Its rows sum to 0 because softmax ignores a
+/// common shift (J·1 = 0, eq. (3.5)); its columns sum to 0 because Σ p = 1
+/// (1ᵀJ = 0); both sums are checked on the tape's matrix.
+///
+/// Mutation check (run once by hand, then reverted): with the expected
+/// diagonal p_i instead of p_i − p_i², this test fails.
 #[test]
 fn softmax_jacobian_is_diag_p_minus_p_p_transpose() {
     for (n, seed) in [(2usize, 6u64), (4, 7), (6, 8)] {
-        let zv = randn(&[n], seed).mul_scalar(1.5).to_vec::<f64>();
-        let z = t(&zv, &[n]).requires_grad_(true);
-        let p = softmax_row(&zv);
+        let sv = randn(&[n], seed).mul_scalar(1.5).to_vec::<f64>();
+        let s = t(&sv, &[n]).requires_grad_(true);
+        let p = softmax_row(&sv);
+        let mut column_sums = vec![0.0; n];
         for i in 0..n {
-            let pi = z.softmax(0).narrow(0, i as isize, 1).sum();
-            let row = grad(&[&pi], &[&z], false)
+            let pi = s.softmax(0).narrow(0, i as isize, 1).sum();
+            let row = grad(&[&pi], &[&s], false)
                 .unwrap()
                 .remove(0)
                 .to_vec::<f64>();
@@ -189,14 +232,21 @@ fn softmax_jacobian_is_diag_p_minus_p_p_transpose() {
                 })
                 .collect();
             assert_all_close(&row, &want, 1e-14, "Jacobian row");
-            assert!(row.iter().sum::<f64>().abs() < 1e-15);
+            assert!(row.iter().sum::<f64>().abs() < 1e-15, "row sum");
+            for (sum, v) in column_sums.iter_mut().zip(&row) {
+                *sum += v;
+            }
         }
+        assert!(column_sums.iter().all(|c| c.abs() < 1e-15), "column sums");
     }
 }
 
 /// docs/03-softmax.md, eqs. (3.8)–(3.9): log softmax(z)_k = z_k − LSE(z)
 /// with LSE(z) = m + log Σ e^(z_j − m); computed this way it is finite
 /// where log(softmax(z)) is −∞.
+///
+/// Mutation check (run once by hand, then reverted): with the expected
+/// log-sum-exp term scaled by 0.99, this test fails.
 #[test]
 fn log_softmax_is_scores_minus_logsumexp_and_stays_finite() {
     let rows = [
@@ -226,6 +276,9 @@ fn log_softmax_is_scores_minus_logsumexp_and_stays_finite() {
 /// docs/04-one-hot-and-likelihood.md, eqs. (4.4)–(4.6): the negative log of
 /// the likelihood Π p_{i,T_i} is N times the mean cross-entropy; for a
 /// realistic N the product underflows to 0 while the sum of logs is fine.
+///
+/// Mutation check (run once by hand, then reverted): with N + 1 instead of N,
+/// this test fails.
 #[test]
 fn negative_log_likelihood_is_n_times_mean_cross_entropy() {
     for n in [5usize, 2000] {
@@ -255,6 +308,9 @@ fn negative_log_likelihood_is_n_times_mean_cross_entropy() {
 /// score vector z for all samples, the gradient of the mean cross-entropy is
 /// softmax(z) − f (f = class frequencies), so the maximum-likelihood
 /// probabilities are the frequencies; there the loss is the entropy of f.
+///
+/// Mutation check (run once by hand, then reverted): with frequencies (3/8,
+/// 1/8, 4/8) instead of the true (2/8, 1/8, 5/8), this test fails.
 #[test]
 fn maximum_likelihood_without_features_gives_the_class_frequencies() {
     let labels = [0.0, 2.0, 2.0, 1.0, 2.0, 0.0, 2.0, 2.0];
@@ -286,6 +342,9 @@ fn maximum_likelihood_without_features_gives_the_class_frequencies() {
 /// docs/05-cross-entropy.md, eq. (5.8): label smoothing ε replaces the
 /// one-hot target by q = (1 − ε)·onehot + ε/C; the loss equals
 /// cross-entropy against that distribution, and the gradient is (p − q)/N.
+///
+/// Mutation check (run once by hand, then reverted): with ε/(C − 1) instead
+/// of ε/C in q, this test fails.
 #[test]
 fn label_smoothing_is_cross_entropy_against_the_smoothed_target() {
     let (n, c, eps) = (4usize, 5usize, 0.2);
@@ -323,6 +382,10 @@ fn label_smoothing_is_cross_entropy_against_the_smoothed_target() {
 /// docs/05-cross-entropy.md, eqs. (5.9)–(5.10): with class weights, the mean
 /// divides Σ w[yᵢ]·(−log p_{i,yᵢ}) by Σ w[yᵢ]; positions whose target is
 /// ignore_index count in neither sum.
+///
+/// Mutation check (run once by hand, then reverted): with the divisor
+/// counting positions (1 each) instead of summing their weights, this test
+/// fails.
 #[test]
 fn weighted_mean_divides_by_the_summed_weights_of_kept_positions() {
     let (n, c) = (5usize, 3usize);
@@ -351,9 +414,83 @@ fn weighted_mean_divides_by_the_summed_weights_of_kept_positions() {
     assert!(close(sum, num, 1e-14));
 }
 
-/// docs/05-cross-entropy.md, eq. (5.11): with probability targets and class
+/// docs/05-cross-entropy.md, eqs. (5.11)–(5.13): class weights and label
+/// smoothing together, as the code computes them. At a kept position n with
+/// label yₙ the target is q_c = (1 − ε)·w[yₙ]·[c = yₙ] + (ε/C)·w_c, its
+/// total Sₙ = (1 − ε)·w[yₙ] + (ε/C)·Σ_c w_c, the gradient of the mean is
+/// (Sₙ·p − q)/D with D = Σ_kept w[yₙ] (smoothing does not change the
+/// divisor), ignored positions get 0, and the gradient vanishes at p = q/Sₙ.
+///
+/// Mutation check (run once by hand, then reverted): with the expected
+/// gradient (p − q)/D, i.e. S_n replaced by 1, this test fails.
+#[test]
+fn weighted_smoothed_gradient_is_s_p_minus_q_over_the_summed_label_weights() {
+    let (n, c, eps) = (5usize, 4usize, 0.3);
+    let labels = [3.0, -100.0, 0.0, 3.0, 1.0];
+    let w = [0.5, 2.0, 3.0, 1.25];
+    let x = randn(&[n, c], 60).requires_grad_(true);
+    let opts = F::CrossEntropyOptions::default()
+        .weight(t(&w, &[c]))
+        .label_smoothing(eps);
+    let loss = F::cross_entropy_with(&x, &t(&labels, &[n]), &opts).unwrap();
+
+    let xv = x.detach().to_vec::<f64>();
+    let w_total: f64 = w.iter().sum();
+    let den: f64 = labels
+        .iter()
+        .filter(|&&y| y >= 0.0)
+        .map(|&y| w[y as usize])
+        .sum();
+    let (mut num, mut grad_by_hand) = (0.0, vec![0.0; n * c]);
+    for (i, &y) in labels.iter().enumerate() {
+        if y < 0.0 {
+            continue; // ignored: contributes nothing, gradient 0
+        }
+        let y = y as usize;
+        let p = softmax_row(&xv[i * c..(i + 1) * c]);
+        let q: Vec<f64> = (0..c)
+            .map(|k| (1.0 - eps) * w[y] * f64::from(u8::from(k == y)) + eps / c as f64 * w[k])
+            .collect();
+        let s_n = (1.0 - eps) * w[y] + eps / c as f64 * w_total;
+        assert!(close(q.iter().sum::<f64>(), s_n, 1e-15));
+        for k in 0..c {
+            num -= q[k] * p[k].ln();
+            grad_by_hand[i * c + k] = (s_n * p[k] - q[k]) / den;
+        }
+    }
+    assert!(close(loss.item::<f64>(), num / den, 1e-14));
+    loss.backward();
+    let g = x.grad().unwrap().to_vec::<f64>();
+    assert_all_close(&g, &grad_by_hand, 1e-14, "(S·p − q)/D");
+    assert!(g[c..2 * c].iter().all(|&v| v == 0.0), "ignored row");
+
+    // One position, logits log(q/S): the gradient is 0 there, and the
+    // optimum is q/S, not the unweighted smoothed target of (5.8).
+    let y = 0usize;
+    let q: Vec<f64> = (0..c)
+        .map(|k| (1.0 - eps) * w[y] * f64::from(u8::from(k == y)) + eps / c as f64 * w[k])
+        .collect();
+    let s_n: f64 = q.iter().sum();
+    let at_opt = t(
+        &q.iter().map(|v| (v / s_n).ln()).collect::<Vec<_>>(),
+        &[1, c],
+    )
+    .requires_grad_(true);
+    F::cross_entropy_with(&at_opt, &t(&[y as f64], &[1]), &opts)
+        .unwrap()
+        .backward();
+    let g = at_opt.grad().unwrap().to_vec::<f64>();
+    assert!(g.iter().all(|v| v.abs() < 1e-15), "{g:?}");
+    let unweighted_q0 = 1.0 - eps + eps / c as f64;
+    assert!((q[0] / s_n - unweighted_q0).abs() > 0.01);
+}
+
+/// docs/05-cross-entropy.md, eq. (5.14): with probability targets and class
 /// weights, the loss at a position is −Σ_k w_k t_k log p_k and the mean
 /// divides by the number of positions, not by any sum of weights.
+///
+/// Mutation check (run once by hand, then reverted): with dividing by the
+/// summed class weights instead of the number of positions, this test fails.
 #[test]
 fn probability_targets_with_weights_average_over_positions() {
     let (n, c) = (3usize, 4usize);
@@ -381,8 +518,11 @@ fn probability_targets_with_weights_average_over_positions() {
 /// −[y log p + (1 − y) log(1 − p)] = softplus(z) − y·z, using
 /// log σ(z) = −softplus(−z), log(1 − σ(z)) = −softplus(z) and
 /// softplus(z) − softplus(−z) = z.
+///
+/// Mutation check (run once by hand, then reverted): with the closed form
+/// softplus(s) − 0.999·y·s, this test fails.
 #[test]
-fn bce_with_logits_is_softplus_minus_y_times_z() {
+fn bce_with_logits_is_softplus_minus_y_times_s() {
     let zv: Vec<f64> = randn(&[12], 14).mul_scalar(3.0).to_vec::<f64>();
     let yv: Vec<f64> = (0..12).map(|i| [0.0, 1.0, 0.3][i % 3]).collect();
     let (z, y) = (t(&zv, &[12]), t(&yv, &[12]));
@@ -423,6 +563,9 @@ fn bce_with_logits_is_softplus_minus_y_times_z() {
 /// docs/06-binary-cross-entropy.md, eq. (6.7): d/dz [softplus(z) − yz] =
 /// σ(z) − y, from the tape's fused and composed (create_graph) backward,
 /// and the second derivative σ(1 − σ) that Newton's method uses.
+///
+/// Mutation check (run once by hand, then reverted): with the expected
+/// gradient σ(s) − 0.99·y, this test fails.
 #[test]
 fn bce_with_logits_gradient_is_sigmoid_minus_y() {
     let zv = [-9.0, -2.0, -0.1, 0.0, 0.6, 3.0, 12.0];
@@ -458,6 +601,9 @@ fn bce_with_logits_gradient_is_sigmoid_minus_y() {
 /// docs/06-binary-cross-entropy.md, eqs. (6.8)–(6.9): pos_weight a scales
 /// the positive term, ℓ = −[a·y·log σ(z) + (1 − y)·log(1 − σ(z))], with
 /// gradient (a·y + 1 − y)·σ(z) − a·y.
+///
+/// Mutation check (run once by hand, then reverted): with the expected
+/// gradient σ(s) − a·y, without the factor (a·y + 1 − y), this test fails.
 #[test]
 fn pos_weight_scales_the_positive_term() {
     let zv = [-1.5, 0.2, 2.5, -0.4];
@@ -485,6 +631,9 @@ fn pos_weight_scales_the_positive_term() {
 /// docs/06-binary-cross-entropy.md, eq. (6.10): binary_cross_entropy clamps
 /// each log at −100, so p = 0 or 1 costs at most 100 per element, and the
 /// gradient divides by max(p(1 − p), 1e-12).
+///
+/// Mutation check (run once by hand, then reverted): with a gradient floor of
+/// 1e-11 expected instead of 1e-12, this test fails.
 #[test]
 fn bce_clamps_each_log_term_at_minus_100() {
     let none = F::BceOptions::default().reduction(F::Reduction::None);
@@ -501,11 +650,55 @@ fn bce_clamps_each_log_term_at_minus_100() {
     assert!(close(g[3], -2.0, 1e-15)); // (p − y)/(p(1 − p)) = −0.5/0.25
 }
 
+/// docs/06-binary-cross-entropy.md, "where the clamp and the floor are
+/// active": for y = 1 and p = 1e-14 the loss is exact (32.2) but the
+/// gradient is (p − 1)/1e-12 ≈ −1e12, a hundred times smaller than the
+/// true derivative −1/p; for p = e^−150 the clamped loss is flat (100 at p
+/// and at 2p, so its derivative is 0) while the gradient is still ≈ −1e12.
+/// Both are surrogates, not derivatives of the loss that is reported.
+///
+/// Mutation check (run once by hand, then reverted): with the true
+/// derivative −1/p expected at p = 1e-14, this test fails.
+#[test]
+fn bce_gradient_is_a_surrogate_where_the_clamp_or_the_floor_is_active() {
+    let none = F::BceOptions::default().reduction(F::Reduction::None);
+    let y = Tensor::new([1.0f64]);
+    let loss_at = |p: f64| {
+        F::binary_cross_entropy_with(&Tensor::new([p]), &y, &none)
+            .unwrap()
+            .item::<f64>()
+    };
+    let grad_at = |p: f64| {
+        let x = Tensor::new([p]).requires_grad_(true);
+        F::binary_cross_entropy_with(&x, &y, &none)
+            .unwrap()
+            .sum()
+            .backward();
+        x.grad().unwrap().item::<f64>()
+    };
+    // Floor only: the loss is −log p, its derivative −1/p = −1e14.
+    let p = 1e-14;
+    assert!(rel_close(loss_at(p), -p.ln(), 1e-15));
+    let h = p * 1e-4;
+    let derivative = (loss_at(p + h) - loss_at(p - h)) / (2.0 * h);
+    assert!(rel_close(derivative, -1.0 / p, 1e-6), "{derivative}");
+    assert!(rel_close(grad_at(p), (p - 1.0) / 1e-12, 1e-15));
+    assert!(grad_at(p) / derivative < 0.011);
+    // Clamp: the reported loss is 100 on a whole interval, so it is flat.
+    let p = (-150.0f64).exp();
+    assert_eq!(loss_at(p), 100.0);
+    assert_eq!(loss_at(2.0 * p), 100.0);
+    assert!(rel_close(grad_at(p), (p - 1.0) / 1e-12, 1e-15));
+}
+
 // -------------------------------------------------- 07-why-the-log.md
 
 /// docs/07-why-the-log.md, eqs. (7.1)–(7.3): −log p grows without bound as
 /// p → 0 and its derivative is −1/p; seen from the true class's score the
 /// gradient is p − 1, which tends to −1 and never blows up.
+///
+/// Mutation check (run once by hand, then reverted): with −1/p² expected
+/// instead of −1/p, this test fails.
 #[test]
 fn neg_log_penalty_and_its_gradients_as_p_goes_to_zero() {
     for p in [0.9f64, 0.5, 0.1, 1e-3, 1e-8] {
@@ -531,6 +724,9 @@ fn neg_log_penalty_and_its_gradients_as_p_goes_to_zero() {
 /// docs/07-why-the-log.md, eqs. (7.4)–(7.6): squared error on σ(z) has
 /// gradient 2(σ − y)·σ(1 − σ), which vanishes on a confident mistake;
 /// cross-entropy's σ − y does not. The same holds for softmax outputs.
+///
+/// Mutation check (run once by hand, then reverted): with the claim that the
+/// squared-error gradient at s = −20 is above 1e-3, this test fails.
 #[test]
 fn squared_error_stalls_on_confident_mistakes_cross_entropy_does_not() {
     for z0 in [-2.0, -8.0, -20.0] {
@@ -571,6 +767,9 @@ fn squared_error_stalls_on_confident_mistakes_cross_entropy_does_not() {
 /// step: −KL(P‖Q) = Σ_{p>0} p log(q/p) ≤ Σ_{p>0} p (q/p − 1) = Σ_{p>0} q − 1
 /// ≤ 0, on random distributions (some with zeros in P), with KL from
 /// kl_div; equality exactly when Q = P.
+///
+/// Mutation check (run once by hand, then reverted): with the linear bound
+/// lowered by 0.5 (a bound that does not hold), this test fails.
 #[test]
 fn gibbs_inequality_step_by_step_on_random_distributions() {
     for seed in 0..30u64 {
@@ -613,6 +812,9 @@ fn gibbs_inequality_step_by_step_on_random_distributions() {
 
 /// docs/08-kl-divergence.md, eq. (8.7): H(P, Q) − KL(P‖Q) = H(P) is the same
 /// number for every Q, so the Q that minimises one minimises the other.
+///
+/// Mutation check (run once by hand, then reverted): with H − 0.9·KL instead
+/// of H − KL, this test fails.
 #[test]
 fn cross_entropy_minus_kl_does_not_depend_on_q() {
     let p = F::softmax(&randn(&[3, 5], 15), 1).unwrap();
@@ -636,6 +838,9 @@ fn cross_entropy_minus_kl_does_not_depend_on_q() {
 /// docs/08-kl-divergence.md, eq. (8.8): kl_div's 'batchmean' divides the sum
 /// by the batch size N (the KL per sample); 'mean' divides by every element
 /// N·C, which is not a KL divergence.
+///
+/// Mutation check (run once by hand, then reverted): with batchmean expected
+/// to divide by C instead of N, this test fails.
 #[test]
 fn kl_batchmean_divides_by_the_batch_and_mean_by_every_element() {
     let (n, c) = (4usize, 3usize);
@@ -666,6 +871,9 @@ fn kl_batchmean_divides_by_the_batch_and_mean_by_every_element() {
 /// docs/09-backward-rules.md, eq. (9.6): for C = A·B and upstream gradient
 /// G, ∂L/∂A = G·Bᵀ and ∂L/∂B = Aᵀ·G, compared with hand-written loops;
 /// with a batch of A against one B, B's gradient is summed over the batch.
+///
+/// Mutation check (run once by hand, then reverted): with a shifted index
+/// into B in the hand loop for G·Bᵀ, this test fails.
 #[test]
 fn matmul_backward_is_g_b_transpose_and_a_transpose_g() {
     let (n, k, m) = (3usize, 4usize, 2usize);
@@ -717,6 +925,9 @@ fn matmul_backward_is_g_b_transpose_and_a_transpose_g() {
 /// adjoint, ⟨expand(x), y⟩ = ⟨x, sum_to(y)⟩, which is why the gradient of
 /// a broadcast is a sum; and the gradient of a broadcasting mul is the
 /// elementwise rule followed by sum_to.
+///
+/// Mutation check (run once by hand, then reverted): with the right-hand side
+/// ⟨x, sum_to(y)⟩ scaled by 1.001, this test fails.
 #[test]
 fn expand_and_sum_to_are_adjoint_and_undo_broadcasting() {
     let cases: [(&[usize], &[usize]); 4] = [
@@ -766,6 +977,9 @@ fn expand_and_sum_to_are_adjoint_and_undo_broadcasting() {
 /// docs/09-backward-rules.md, eq. (9.7): the backward of a sum copies the
 /// upstream gradient to every summed element, and the mean divides it by
 /// the count.
+///
+/// Mutation check (run once by hand, then reverted): with the mean's gradient
+/// expected as 1/5 instead of 1/6, this test fails.
 #[test]
 fn sum_and_mean_backward_copy_the_gradient() {
     let x = randn(&[2, 3], 53).requires_grad_(true);
@@ -789,6 +1003,9 @@ fn sum_and_mean_backward_copy_the_gradient() {
 /// docs/09-backward-rules.md, eq. (9.10): softmax's backward returns
 /// Jᵀg = p ⊙ (g − ⟨g, p⟩) without forming J; compared with the explicit
 /// (diag(p) − ppᵀ)·g.
+///
+/// Mutation check (run once by hand, then reverted): with J·g summed with g_i
+/// instead of g_j, this test fails.
 #[test]
 fn softmax_backward_is_the_jacobian_times_g_without_forming_it() {
     let n = 5;
@@ -825,6 +1042,9 @@ fn softmax_backward_is_the_jacobian_times_g_without_forming_it() {
 /// docs/09-backward-rules.md, eq. (9.12): a Hessian-vector product is the
 /// gradient of ⟨∇f, v⟩; for f(x) = Σ tanh(x)·x the Hessian is diagonal with
 /// entries 2(1 − tanh²) − 2x·tanh·(1 − tanh²).
+///
+/// Mutation check (run once by hand, then reverted): with the Hessian's
+/// second term with factor 1 instead of 2, this test fails.
 #[test]
 fn hessian_vector_product_is_the_gradient_of_a_dot_product() {
     let xv = [-1.2, -0.3, 0.4, 1.1];

@@ -21,6 +21,8 @@ fn softmax_by_hand(row: &[f64]) -> Vec<f64> {
     e.iter().map(|v| v / s).collect()
 }
 
+/// Mutation check (run once by hand, then reverted): with rows expected to
+/// sum to 0.999, this test fails.
 #[test]
 fn softmax_is_a_distribution_along_its_dim() {
     for (scale, seed) in [(1.0, 1), (30.0, 2), (1e4, 3)] {
@@ -49,6 +51,8 @@ fn softmax_is_a_distribution_along_its_dim() {
     }
 }
 
+/// Mutation check (run once by hand, then reverted): with the reference's
+/// classes rotated, this test fails.
 #[test]
 fn softmax_matches_the_textbook_formula() {
     let x = logits(4, 3, 2.0, 4);
@@ -62,6 +66,8 @@ fn softmax_matches_the_textbook_formula() {
     }
 }
 
+/// Mutation check (run once by hand, then reverted): with the shifted scores
+/// also scaled by 1.01, this test fails.
 #[test]
 fn softmax_ignores_a_constant_added_to_every_score() {
     let x = logits(3, 4, 3.0, 5);
@@ -74,6 +80,8 @@ fn softmax_ignores_a_constant_added_to_every_score() {
     }
 }
 
+/// Mutation check (run once by hand, then reverted): with the gap off by
+/// 0.01, this test fails.
 #[test]
 fn sigmoid_of_a_score_gap_is_two_class_softmax() {
     for (s1, s2) in [(0.3f64, -1.2), (2.0, 2.0), (-4.0, 3.5), (40.0, -40.0)] {
@@ -88,6 +96,8 @@ fn sigmoid_of_a_score_gap_is_two_class_softmax() {
     }
 }
 
+/// Mutation check (run once by hand, then reverted): with the class ids
+/// swapped, this test fails.
 #[test]
 fn bce_on_p_equals_two_class_cross_entropy() {
     let scores = logits(8, 2, 2.0, 6);
@@ -107,6 +117,8 @@ fn bce_on_p_equals_two_class_cross_entropy() {
     assert!(close(bce, ce, 1e-13), "bce {bce} vs ce {ce}");
 }
 
+/// Mutation check (run once by hand, then reverted): with the mean divided by
+/// 4 instead of 5, this test fails.
 #[test]
 fn one_hot_cross_entropy_is_mean_neg_log_p_true_and_nll_of_log_softmax() {
     let x = logits(5, 4, 1.5, 7);
@@ -132,6 +144,8 @@ fn one_hot_cross_entropy_is_mean_neg_log_p_true_and_nll_of_log_softmax() {
     }
 }
 
+/// Mutation check (run once by hand, then reverted): with KL scaled by 1.01,
+/// this test fails.
 #[test]
 fn cross_entropy_is_entropy_plus_kl() {
     let x = logits(4, 6, 1.0, 8);
@@ -152,6 +166,8 @@ fn cross_entropy_is_entropy_plus_kl() {
     );
 }
 
+/// Mutation check (run once by hand, then reverted): with KL summed instead
+/// of batch-averaged, this test fails.
 #[test]
 fn minimising_cross_entropy_minimises_kl_same_gradient() {
     let p = F::softmax(&logits(3, 5, 1.0, 10), 1).unwrap();
@@ -191,6 +207,8 @@ fn kl_sum(p: &[f64], q: &[f64]) -> f64 {
     .item::<f64>()
 }
 
+/// Mutation check (run once by hand, then reverted): with claiming KL is
+/// symmetric, this test fails.
 #[test]
 fn kl_is_non_negative_zero_on_equal_and_asymmetric() {
     for seed in 0..20 {
@@ -214,6 +232,8 @@ fn kl_is_non_negative_zero_on_equal_and_asymmetric() {
     assert!(close(kl_sum(&[1.0, 0.0], &[0.5, 0.5]), 2.0f64.ln(), 1e-15));
 }
 
+/// Mutation check (run once by hand, then reverted): with N − 1 instead of N,
+/// this test fails.
 #[test]
 fn mean_cross_entropy_gradient_is_softmax_minus_onehot_over_n() {
     let n = 6;
@@ -233,6 +253,8 @@ fn mean_cross_entropy_gradient_is_softmax_minus_onehot_over_n() {
     }
 }
 
+/// Mutation check (run once by hand, then reverted): with −1 instead of −1/N,
+/// this test fails.
 #[test]
 fn confident_wrong_prediction_has_large_loss_and_gradient_near_minus_one_over_n() {
     let n = 4.0;

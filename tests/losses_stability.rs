@@ -15,6 +15,8 @@ fn huge(dtype: DType) -> Tensor {
         .to_dtype(dtype)
 }
 
+/// Mutation check (run once by hand, then reverted): with log(softmax(x))
+/// instead of log_softmax(x) (−∞ for logits of 1e4), this test fails.
 #[test]
 fn huge_logits_give_finite_losses_and_gradients() {
     for dtype in [DType::F32, DType::F64] {
@@ -80,6 +82,8 @@ fn huge_logits_give_finite_losses_and_gradients() {
     }
 }
 
+/// Mutation check (run once by hand, then reverted): with a wrong limit (0.5,
+/// 0) for the last row's gradient, this test fails.
 #[test]
 fn huge_logit_values_match_their_limits() {
     let x = huge(DType::F64).requires_grad_(true);
@@ -100,6 +104,47 @@ fn huge_logit_values_match_their_limits() {
     assert_eq!(lsm[..3], [0.0, -2e4, -1e4]);
 }
 
+/// docs/06-binary-cross-entropy.md: confident and wrong logits of ±1e4
+/// (s = 1e4 for a negative, s = −1e4 for a positive, pos_weight 2) give the
+/// exact values of ℓ = softplus(s) − y·s with the positive term doubled:
+/// 1e4 and 2e4, gradients (a·y + 1 − y)·σ(s) − a·y = 1 and −2 (halved by
+/// the mean), second derivative σ(1 − σ) = 0, in f32 and f64. Through
+/// probabilities the same mistakes hit the −100 clamp.
+///
+/// Mutation check (run once by hand, then reverted): with targets of 0.5, as
+/// the old finiteness-only test used (not wrong), this test fails.
+#[test]
+fn confident_wrong_logits_of_1e4_give_exact_bce_values_and_gradients() {
+    for dtype in [DType::F32, DType::F64] {
+        let s = Tensor::from_vec(vec![1e4, -1e4], [2])
+            .unwrap()
+            .to_dtype(dtype)
+            .requires_grad_(true);
+        let y = Tensor::from_vec(vec![0.0, 1.0], [2])
+            .unwrap()
+            .to_dtype(dtype);
+        let opts = F::BceWithLogitsOptions::default()
+            .pos_weight(Tensor::full_dtype([1], 2.0, dtype))
+            .reduction(F::Reduction::None);
+        let per_element = F::binary_cross_entropy_with_logits_with(&s, &y, &opts).unwrap();
+        assert_eq!(per_element.to_vec::<f64>(), vec![1e4, 2e4], "{dtype}");
+        let loss = per_element.mean();
+        assert_eq!(loss.item::<f64>(), 1.5e4, "{dtype}");
+        let g = grad(&[&loss], &[&s], true).unwrap().remove(0);
+        assert_eq!(g.to_vec::<f64>(), vec![0.5, -1.0], "{dtype}");
+        let gg = grad(&[&g.sum()], &[&s], false).unwrap().remove(0);
+        assert_eq!(gg.to_vec::<f64>(), vec![0.0, 0.0], "{dtype}");
+
+        let p = s.detach().sigmoid();
+        assert_eq!(p.to_vec::<f64>(), vec![1.0, 0.0]);
+        let none = F::BceOptions::default().reduction(F::Reduction::None);
+        let clamped = F::binary_cross_entropy_with(&p, &y, &none).unwrap();
+        assert_eq!(clamped.to_vec::<f64>(), vec![100.0, 100.0], "{dtype}");
+    }
+}
+
+/// Mutation check (run once by hand, then reverted): with 0 expected instead
+/// of NaN, this test fails.
 #[test]
 fn all_ignored_mean_is_nan_with_zero_gradient_as_in_pytorch() {
     let x = Tensor::new([[0.3f64, 0.1], [0.2, 0.9]]).requires_grad_(true);
@@ -109,6 +154,8 @@ fn all_ignored_mean_is_nan_with_zero_gradient_as_in_pytorch() {
     assert_eq!(x.grad().unwrap().to_vec::<f64>(), vec![0.0; 4]);
 }
 
+/// Mutation check (run once by hand, then reverted): with a target of 1e-300
+/// instead of 0 against the −∞ input, this test fails.
 #[test]
 fn kl_div_vanishing_targets_contribute_zero_even_against_infinite_inputs() {
     // PyTorch gives NaN for these two (0·(−inf) and e^(−inf)·(−inf − x));

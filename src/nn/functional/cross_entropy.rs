@@ -89,6 +89,12 @@ pub fn cross_entropy(input: &Tensor, target: &Tensor) -> Result<Tensor> {
 /// for a 1-d input) and the target: `torch.nn.functional.cross_entropy(input,
 /// target, weight, ignore_index=-100, reduction='mean', label_smoothing=0)`.
 ///
+/// **`input` must be logits (raw scores), not probabilities.** The log-softmax
+/// is applied here; passing `softmax(x)` raises no error but computes a
+/// softmax of probabilities: the loss can no longer reach 0 (at best
+/// `log(1 + (C − 1)/e)`) and the gradient shrinks, to almost nothing on a
+/// confident mistake (`docs/13-in-practice.md`).
+///
 /// **Which target form** is decided by shape: a target with the input's
 /// shape holds class probabilities; one with the input's shape minus the
 /// class dim (`[]`, `[N]`, `[N, d1, …]`) holds class ids (integral floats).

@@ -47,6 +47,12 @@ pub fn kl_div(input: &Tensor, target: &Tensor) -> Result<Tensor> {
 ///   (0·log 0 = 0);
 /// * `log_target = true`: `ℓ = eᵗ·(t − x)`, and `ℓ = 0` where `t = −∞`.
 ///
+/// **Unlike PyTorch**, that 0 holds even where PyTorch returns NaN: for a
+/// target of 0 against an input of `−∞` (it computes `0·(−∞)`), and for a
+/// log-target of `−∞` against any input (`e^(−∞)·(−∞ − x)`). This is deliberate (an outcome the
+/// target never produces contributes nothing); see
+/// `docs/differences-from-pytorch.md`.
+///
 /// Reductions: `none` (element-wise), `sum`, `mean` (over every element),
 /// `batchmean` (sum / `input.size(0)`, or the sum for a 0-d input) — only
 /// `batchmean` is the KL divergence per sample.
