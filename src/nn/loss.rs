@@ -16,10 +16,9 @@
 
 use super::functional::{
     binary_cross_entropy_with, binary_cross_entropy_with_logits_with, cross_entropy_with,
-    huber_loss_with, kl_div_with, l1_loss_with, mse_loss_with, nll_loss_with,
-    smooth_l1_loss_with, BceOptions, BceWithLogitsOptions, CrossEntropyOptions, HuberLossOptions,
-    KlDivOptions, KlReduction, L1LossOptions, MseLossOptions, NllLossOptions, Reduction,
-    SmoothL1LossOptions,
+    huber_loss_with, kl_div_with, l1_loss_with, mse_loss_with, nll_loss_with, smooth_l1_loss_with,
+    BceOptions, BceWithLogitsOptions, CrossEntropyOptions, HuberLossOptions, KlDivOptions,
+    KlReduction, L1LossOptions, MseLossOptions, NllLossOptions, Reduction, SmoothL1LossOptions,
 };
 use crate::error::Result;
 use crate::tensor::Tensor;
