@@ -200,20 +200,14 @@ fn away_from_kinks(shape: &[usize], kink: f64, seed: u64) -> (Tensor, Tensor) {
 }
 
 type Loss = fn(&Tensor, &Tensor, Reduction) -> Result<Tensor>;
+/// A loss with its options captured.
+type BoxedLoss = Box<dyn Fn(&Tensor, &Tensor, Reduction) -> Result<Tensor>>;
 
 /// Every loss and option, as (name, kink, function).
-fn all_losses() -> Vec<(
-    String,
-    f64,
-    Box<dyn Fn(&Tensor, &Tensor, Reduction) -> Result<Tensor>>,
-)> {
+fn all_losses() -> Vec<(String, f64, BoxedLoss)> {
     let mse: Loss = |x, y, r| F::mse_loss_with(x, y, &F::MseLossOptions { reduction: r });
     let l1: Loss = |x, y, r| F::l1_loss_with(x, y, &F::L1LossOptions { reduction: r });
-    let mut all: Vec<(
-        String,
-        f64,
-        Box<dyn Fn(&Tensor, &Tensor, Reduction) -> Result<Tensor>>,
-    )> = vec![
+    let mut all: Vec<(String, f64, BoxedLoss)> = vec![
         ("mse_loss".into(), 0.0, Box::new(mse)),
         ("l1_loss".into(), 0.0, Box::new(l1)),
     ];
