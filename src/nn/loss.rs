@@ -16,8 +16,9 @@
 
 use super::functional::{
     binary_cross_entropy_with, binary_cross_entropy_with_logits_with, cross_entropy_with,
-    kl_div_with, nll_loss_with, BceOptions, BceWithLogitsOptions, CrossEntropyOptions,
-    KlDivOptions, KlReduction, NllLossOptions, Reduction,
+    huber_loss_with, kl_div_with, l1_loss_with, mse_loss_with, nll_loss_with, smooth_l1_loss_with,
+    BceOptions, BceWithLogitsOptions, CrossEntropyOptions, HuberLossOptions, KlDivOptions,
+    KlReduction, L1LossOptions, MseLossOptions, NllLossOptions, Reduction, SmoothL1LossOptions,
 };
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -162,5 +163,106 @@ impl KLDivLoss {
     /// `KL(target ‖ exp(input))` terms, reduced.
     pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
         kl_div_with(input, target, &self.options)
+    }
+}
+
+/// `torch.nn.MSELoss`: see [`mse_loss_with`].
+///
+/// ```
+/// use tapegrad::nn::loss::MSELoss;
+/// use tapegrad::nn::functional::Reduction;
+/// use tapegrad::Tensor;
+/// let criterion = MSELoss::new().reduction(Reduction::Sum);
+/// let loss = criterion.forward(&Tensor::new([1.0f32, 3.0]), &Tensor::new([0.0f32, 1.0])).unwrap();
+/// assert_eq!(loss.item::<f32>(), 5.0);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct MSELoss {
+    /// The options passed to the functional form.
+    pub options: MseLossOptions,
+}
+
+impl MSELoss {
+    /// With PyTorch's defaults (`reduction='mean'`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    setters! {
+        /// `none` / `sum` / `mean` (default).
+        reduction: Reduction;
+    }
+    /// The squared error of `input` against `target` (same shape).
+    pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
+        mse_loss_with(input, target, &self.options)
+    }
+}
+
+/// `torch.nn.L1Loss`: see [`l1_loss_with`].
+#[derive(Clone, Debug, Default)]
+pub struct L1Loss {
+    /// The options passed to the functional form.
+    pub options: L1LossOptions,
+}
+
+impl L1Loss {
+    /// With PyTorch's defaults (`reduction='mean'`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    setters! {
+        /// `none` / `sum` / `mean` (default).
+        reduction: Reduction;
+    }
+    /// The absolute error of `input` against `target` (same shape).
+    pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
+        l1_loss_with(input, target, &self.options)
+    }
+}
+
+/// `torch.nn.SmoothL1Loss`: see [`smooth_l1_loss_with`].
+#[derive(Clone, Debug, Default)]
+pub struct SmoothL1Loss {
+    /// The options passed to the functional form.
+    pub options: SmoothL1LossOptions,
+}
+
+impl SmoothL1Loss {
+    /// With PyTorch's defaults (`reduction='mean'`, `beta=1.0`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    setters! {
+        /// `none` / `sum` / `mean` (default).
+        reduction: Reduction;
+        /// Where the loss turns from quadratic to linear (`>= 0`; 0 is L1).
+        beta: f64;
+    }
+    /// The smooth L1 loss of `input` against `target` (same shape).
+    pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
+        smooth_l1_loss_with(input, target, &self.options)
+    }
+}
+
+/// `torch.nn.HuberLoss`: see [`huber_loss_with`].
+#[derive(Clone, Debug, Default)]
+pub struct HuberLoss {
+    /// The options passed to the functional form.
+    pub options: HuberLossOptions,
+}
+
+impl HuberLoss {
+    /// With PyTorch's defaults (`reduction='mean'`, `delta=1.0`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    setters! {
+        /// `none` / `sum` / `mean` (default).
+        reduction: Reduction;
+        /// Where the loss turns from quadratic to linear (`> 0`).
+        delta: f64;
+    }
+    /// The Huber loss of `input` against `target` (same shape).
+    pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
+        huber_loss_with(input, target, &self.options)
     }
 }

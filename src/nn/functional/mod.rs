@@ -27,6 +27,7 @@ mod cross_entropy;
 mod kl;
 mod nll;
 mod reduction;
+mod regression;
 mod softmax;
 
 pub use bce::{
@@ -37,4 +38,8 @@ pub use cross_entropy::{cross_entropy, cross_entropy_with, CrossEntropyOptions};
 pub use kl::{kl_div, kl_div_with, KlDivOptions};
 pub use nll::{nll_loss, nll_loss_with, NllLossOptions, DEFAULT_IGNORE_INDEX};
 pub use reduction::{KlReduction, Reduction};
+pub use regression::{
+    huber_loss, huber_loss_with, l1_loss, l1_loss_with, mse_loss, mse_loss_with, smooth_l1_loss,
+    smooth_l1_loss_with, HuberLossOptions, L1LossOptions, MseLossOptions, SmoothL1LossOptions,
+};
 pub use softmax::{log_softmax, sigmoid, softmax};
