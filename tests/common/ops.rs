@@ -300,6 +300,7 @@ pub fn registry() -> Vec<Op> {
     ops.extend(index_ops());
     ops.extend(matmul_ops());
     ops.extend(loss_ops());
+    ops.extend(regression_ops());
     ops
 }
 
@@ -823,6 +824,92 @@ fn matmul_ops() -> Vec<Op> {
                 ])
             },
             apply: |x, _| x[0].try_bmm(&x[1]),
+        },
+    ]
+}
+
+/// An input and a target of one shape, both differentiable.
+fn regression_pair(g: &mut Gen) -> Case {
+    let s = g.shape(0..=3, 3);
+    Case::new(vec![g.values(&s, Domain::Any), g.values(&s, Domain::Any)])
+}
+
+fn regression_ops() -> Vec<Op> {
+    use tapegrad::nn::functional::{
+        HuberLossOptions, L1LossOptions, MseLossOptions, Reduction, SmoothL1LossOptions,
+    };
+    vec![
+        Op {
+            name: "mse_loss",
+            covers: &["mse_loss"],
+            gradcheck: None,
+            make: regression_pair,
+            apply: |x, _| F::mse_loss(&x[0], &x[1]),
+        },
+        Op {
+            name: "mse_loss, sum",
+            covers: &["mse_loss_with"],
+            gradcheck: None,
+            make: regression_pair,
+            apply: |x, _| {
+                let o = MseLossOptions::default().reduction(Reduction::Sum);
+                F::mse_loss_with(&x[0], &x[1], &o)
+            },
+        },
+        Op {
+            name: "l1_loss",
+            covers: &["l1_loss"],
+            gradcheck: None,
+            make: regression_pair,
+            apply: |x, _| F::l1_loss(&x[0], &x[1]),
+        },
+        Op {
+            name: "l1_loss, no reduction",
+            covers: &["l1_loss_with"],
+            gradcheck: None,
+            make: regression_pair,
+            apply: |x, _| {
+                let o = L1LossOptions::default().reduction(Reduction::None);
+                F::l1_loss_with(&x[0], &x[1], &o)
+            },
+        },
+        Op {
+            name: "smooth_l1_loss",
+            covers: &["smooth_l1_loss"],
+            gradcheck: None,
+            make: regression_pair,
+            apply: |x, _| F::smooth_l1_loss(&x[0], &x[1]),
+        },
+        Op {
+            name: "smooth_l1_loss, beta 0.5, no reduction",
+            covers: &["smooth_l1_loss_with"],
+            gradcheck: None,
+            make: regression_pair,
+            apply: |x, _| {
+                let o = SmoothL1LossOptions::default()
+                    .beta(0.5)
+                    .reduction(Reduction::None);
+                F::smooth_l1_loss_with(&x[0], &x[1], &o)
+            },
+        },
+        Op {
+            name: "huber_loss",
+            covers: &["huber_loss"],
+            gradcheck: None,
+            make: regression_pair,
+            apply: |x, _| F::huber_loss(&x[0], &x[1]),
+        },
+        Op {
+            name: "huber_loss, delta 0.7, sum",
+            covers: &["huber_loss_with"],
+            gradcheck: None,
+            make: regression_pair,
+            apply: |x, _| {
+                let o = HuberLossOptions::default()
+                    .delta(0.7)
+                    .reduction(Reduction::Sum);
+                F::huber_loss_with(&x[0], &x[1], &o)
+            },
         },
     ]
 }
