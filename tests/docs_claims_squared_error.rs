@@ -255,6 +255,7 @@ fn nll_hessians_are_the_covariances_of_t() {
         let keep = BackwardOptions {
             retain_graph: true,
             create_graph: false,
+            ..Default::default()
         };
         let row = grad_with(&[&gj], &[], &[&s], keep)
             .unwrap()

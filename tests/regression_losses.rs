@@ -142,6 +142,7 @@ fn every_loss_matches_pytorch_values_gradients_and_second_derivatives() {
         let create = BackwardOptions {
             retain_graph: true,
             create_graph: true,
+            ..Default::default()
         };
         let g = grad_with(&[&out], &[&seed], &[&x, &y], create).unwrap();
         let [gx, gy] = [g[0].clone(), g[1].clone()];
