@@ -20,7 +20,8 @@
 
 use std::sync::OnceLock;
 
-use super::gemm::{gemm, GemmElement, MatMut, MatRef};
+use super::element::KernelElement;
+use super::gemm::{gemm, MatMut, MatRef};
 
 /// Worker threads that help the calling thread: one fewer than the CPUs, so
 /// caller plus helpers fill the machine without oversubscribing it. Started
@@ -63,7 +64,7 @@ pub(crate) fn threads_for(m: usize, k: usize, n: usize) -> usize {
 
 /// `C ← A·B` (α = 1, β = 0) with `C` a row-major `m × n` slice (row stride
 /// `n`, column stride 1), split into `threads` blocks of rows or columns.
-pub(crate) fn gemm_split<T: GemmElement + Send + Sync>(
+pub(crate) fn gemm_split<T: KernelElement + Send + Sync>(
     threads: usize,
     m: usize,
     k: usize,
@@ -126,7 +127,7 @@ fn split_by_rows(threads: usize, m: usize, k: usize, n: usize) -> bool {
 
 /// Row blocks of `C` are disjoint slices: each worker writes its own. Every
 /// worker packs all of `B`, so this suits tall products.
-fn split_rows<T: GemmElement + Send + Sync>(
+fn split_rows<T: KernelElement + Send + Sync>(
     threads: usize,
     m: usize,
     n: usize,
@@ -159,7 +160,7 @@ fn run_blocks<J: Send>(mut jobs: impl Iterator<Item = J>, work: &(dyn Fn(J) + Sy
 /// Column blocks: each worker packs only its share of `B` (and all of the
 /// short `A`) and computes into a buffer of its own; the blocks are then
 /// copied into `C`'s rows.
-fn split_cols<T: GemmElement + Send + Sync>(
+fn split_cols<T: KernelElement + Send + Sync>(
     threads: usize,
     m: usize,
     k: usize,

@@ -51,7 +51,7 @@ impl Tensor {
         if self.is_contiguous() {
             return self.clone();
         }
-        let buffer = dispatch!(self.dtype(), T => <T as crate::dtype::private::Sealed>::wrap(self.with_contiguous::<T, _>(|d| d.to_vec())));
+        let buffer = dispatch!(self.dtype(), T => super::storage::Buffer::wrap::<T>(self.with_contiguous::<T, _>(|d| d.to_vec())));
         let mut out = Tensor::from_buffer(buffer, self.shape().clone());
         // Same values, same shape: the copy stands for the same graph node.
         out.meta = self.meta.clone();
@@ -105,7 +105,9 @@ impl Tensor {
     #[inline]
     pub(crate) fn with_contiguous<T: Element, R>(&self, f: impl FnOnce(&[T]) -> R) -> R {
         let buffer = self.storage.borrow();
-        let data = T::slice(&buffer).expect("tapegrad internal error: kernel dtype mismatch");
+        let data = buffer
+            .slice::<T>()
+            .expect("tapegrad internal error: kernel dtype mismatch");
         if self.layout.is_contiguous() {
             f(&data[self.layout.contiguous_range()])
         } else {
@@ -117,7 +119,9 @@ impl Tensor {
     #[inline]
     pub(crate) fn with_strided<T: Element, R>(&self, f: impl FnOnce(&[T], &Layout) -> R) -> R {
         let buffer = self.storage.borrow();
-        let data = T::slice(&buffer).expect("tapegrad internal error: kernel dtype mismatch");
+        let data = buffer
+            .slice::<T>()
+            .expect("tapegrad internal error: kernel dtype mismatch");
         f(data, &self.layout)
     }
 
@@ -144,8 +148,9 @@ impl Tensor {
         );
         let range = self.layout.contiguous_range();
         let mut buffer = self.storage.borrow_mut();
-        let data =
-            T::slice_mut(&mut buffer).expect("tapegrad internal error: kernel dtype mismatch");
+        let data = buffer
+            .slice_mut::<T>()
+            .expect("tapegrad internal error: kernel dtype mismatch");
         f(&mut data[range]);
     }
 }
