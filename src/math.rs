@@ -137,9 +137,9 @@ mod tests {
 /// `tanh` for `f32`, computed in `f64` as (e²ˣ − 1)/(e²ˣ + 1) with an
 /// inline, branch-free `exp`, so that a loop over a slice vectorises.
 ///
-/// Why: glibc's `tanhf` is a scalar call through `expm1f`, about 110
-/// instructions per element and the largest single item in the profile of
-/// small tanh networks (W3/W5 in docs/benchmarks.md). A version calling
+/// Why: glibc's `tanhf` is a scalar call through `expm1f`, and was the
+/// largest single item in the profile of small tanh networks (W3/W5;
+/// docs/benchmarks.md, "Figures behind the code"). A version calling
 /// `f64::exp` was tried and was not faster: the calls were the cost.
 ///
 /// Accuracy: `exp_small` has a relative error of a few 1e-15 (see there).

@@ -4,7 +4,7 @@
 //! narrow `f32` kernels ([`super::narrow`]) for a classifier's products,
 //! and otherwise `matrixmultiply`, called from [`super::gemm_ffi`] (the
 //! library takes raw pointers; a safe loop was several times slower, see
-//! docs/benchmarks.md, "GEMM"). This file is safe code: it checks every
+//! docs/benchmarks.md, "Figures behind the code"). This file is safe code: it checks every
 //! operand up front, so a bad layout is refused with the same message
 //! whichever path would have run.
 
@@ -227,9 +227,10 @@ pub(crate) fn blend<T: Element>(alpha: T, value: T, beta: T, old: T) -> T {
 }
 
 /// Products with at most this many multiply-adds (`m·k·n`) skip the
-/// library: its packing buffers are allocated on every call and its fixed
-/// cost is about 1,400 instructions, against a few per multiply-add for the
-/// plain loop below. Micrograd-sized layers (W5, at most 4×4) live here.
+/// library: its packing buffers are allocated on every call, a fixed cost
+/// that a tiny product never earns back against a few instructions per
+/// multiply-add in the plain loop below. Micrograd-sized layers (W5, at
+/// most 4×4) live here (docs/benchmarks.md, "Figures behind the code").
 pub(crate) const SMALL_GEMM: usize = 512;
 
 /// `A·B` for a tiny product (`m·k·n <= SMALL_GEMM`) as a new row-major

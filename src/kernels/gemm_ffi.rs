@@ -3,7 +3,7 @@
 //! Why `unsafe` is allowed here: the library takes raw pointers plus
 //! strides (that is how it reads transposed and broadcast operands in
 //! place, without copying) and is several times faster than the best safe
-//! loop (docs/benchmarks.md, "GEMM"). [`library_gemm`] is safe to call
+//! loop (docs/benchmarks.md, "Figures behind the code"). [`library_gemm`] is safe to call
 //! with any arguments: it checks every operand itself right before the
 //! call, with [`checked_strides`] and [`non_aliasing`] (safe functions in
 //! `gemm.rs`, which also uses them to refuse bad operands on its other

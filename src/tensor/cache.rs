@@ -4,9 +4,9 @@
 //! (activations, logits, gradients). Left to glibc, that costs page faults:
 //! blocks of 128 KiB and more are `mmap`ed and unmapped on every step, and
 //! freeing smaller ones at the top of the heap returns their pages to the
-//! system, so the next step touches fresh pages again. On the softmax
-//! regression step of docs/benchmarks.md (W1) that was about 90 µs of 250,
-//! most of it in the kernel. The cache keeps freed buffers of at least
+//! system, so the next step touches fresh pages again: a large part of the
+//! softmax regression step (W1) went to page faults (docs/benchmarks.md,
+//! "Phase 3", why a buffer cache). The cache keeps freed buffers of at least
 //! [`MIN_BYTES`] and hands one back when a kernel asks for a buffer of
 //! exactly that length (PyTorch's CUDA allocator caches the same way; see
 //! [`empty_cache`] for its `torch.cuda.empty_cache`).
