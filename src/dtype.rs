@@ -117,92 +117,13 @@ pub trait Element:
 }
 
 pub(crate) mod private {
-    use crate::tensor::cache::{self, Cache};
-    use crate::tensor::storage::Buffer;
-
-    /// Seals [`Element`](super::Element) and gives kernels typed access to
-    /// a [`Buffer`] without a per-element match.
-    pub trait Sealed: Sized {
-        /// The buffer's data if it holds this type.
-        fn slice(buffer: &Buffer) -> Option<&[Self]>;
-        /// Mutable access to the buffer's data if it holds this type.
-        fn slice_mut(buffer: &mut Buffer) -> Option<&mut [Self]>;
-        /// Wraps a vector of this type as a buffer.
-        fn wrap(data: Vec<Self>) -> Buffer;
-        /// The softmax of each row of a row-major `[rows, classes]` matrix,
-        /// with each row's max and log-sum (see
-        /// `kernels::vector_math::softmax_rows_with`); the `f32` build picks
-        /// an AVX2 kernel at run time.
-        fn softmax_rows(
-            x: &[Self],
-            classes: usize,
-            probs: &mut [Self],
-            maxes: &mut [Self],
-            log_sums: &mut [Self],
-        );
-        /// The buffer cache's list for this type.
-        fn cache_list(cache: &mut Cache) -> &mut Vec<Vec<Self>>;
-    }
-
-    macro_rules! sealed {
-        ($t:ident, $variant:ident, $cache_list:path, $softmax_rows:expr) => {
-            impl Sealed for $t {
-                #[inline]
-                fn cache_list(cache: &mut Cache) -> &mut Vec<Vec<Self>> {
-                    $cache_list(cache)
-                }
-                #[inline]
-                fn softmax_rows(
-                    x: &[Self],
-                    classes: usize,
-                    probs: &mut [Self],
-                    maxes: &mut [Self],
-                    log_sums: &mut [Self],
-                ) {
-                    $softmax_rows(x, classes, probs, maxes, log_sums)
-                }
-                #[inline]
-                fn slice(buffer: &Buffer) -> Option<&[Self]> {
-                    match buffer {
-                        Buffer::$variant(v) => Some(v),
-                        _ => None,
-                    }
-                }
-                #[inline]
-                fn slice_mut(buffer: &mut Buffer) -> Option<&mut [Self]> {
-                    match buffer {
-                        Buffer::$variant(v) => Some(v),
-                        _ => None,
-                    }
-                }
-                #[inline]
-                fn wrap(data: Vec<Self>) -> Buffer {
-                    Buffer::$variant(data)
-                }
-            }
-        };
-    }
-    sealed!(
-        f32,
-        F32,
-        cache::list_f32,
-        crate::kernels::simd::softmax_rows
-    );
-    sealed!(
-        f64,
-        F64,
-        cache::list_f64,
-        |x, classes, probs, maxes, log_sums| {
-            crate::kernels::vector_math::softmax_rows_with(
-                x,
-                classes,
-                probs,
-                maxes,
-                log_sums,
-                f64::exp,
-            )
-        }
-    );
+    /// Seals [`Element`](super::Element): only `f32` and `f64` implement it.
+    /// Per-dtype behaviour lives with the layer that needs it: typed access
+    /// to a tensor's buffer in `tensor::storage`, kernels' hooks in
+    /// `kernels::KernelElement`.
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
 }
 
 /// Runs `$body` with `$T` bound to the Rust type of a runtime [`DType`].
@@ -282,7 +203,7 @@ macro_rules! impl_element {
             }
             #[inline(always)]
             fn erf(self) -> Self {
-                crate::kernels::special::erf(self as f64) as $t
+                crate::math::erf(self as f64) as $t
             }
             #[inline(always)]
             fn max_nan(self, other: Self) -> Self {
@@ -328,6 +249,6 @@ macro_rules! impl_element {
     };
 }
 
-// f32 tanh has its own branch-free kernel (see kernels::special::tanh_f32).
-impl_element!(f32, DType::F32, crate::kernels::special::tanh_f32);
+// f32 tanh has its own branch-free kernel (see math::tanh_f32).
+impl_element!(f32, DType::F32, crate::math::tanh_f32);
 impl_element!(f64, DType::F64, f64::tanh);

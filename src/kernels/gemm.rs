@@ -1,19 +1,15 @@
 //! General matrix multiply, `C ← α·A·B + β·C`, on strided matrices.
 //!
-//! This is the only module of the crate allowed to use `unsafe`. It wraps
-//! `matrixmultiply::sgemm` / `dgemm`, whose API takes raw pointers plus
-//! strides (that is how it reads transposed and broadcast operands in place,
-//! without copying). The alternative, a plain safe loop (i-k-j order, which
-//! the compiler vectorises), measured 4.1x slower at n = 256 (25 vs 102
-//! GFLOP/s single-threaded; see `docs/benchmarks.md`, produced by
-//! `benches/engine.rs`), and matmul dominates the cost of every model that
-//! uses it.
-//!
-//! The public function [`gemm`] is safe: before any unsafe call it checks
-//! that every element the library will address lies inside its slice, and
-//! that the output's strides cannot make two elements of `C` alias.
-#![allow(unsafe_code)]
+//! [`gemm`] picks one of three paths: a plain loop for tiny products, the
+//! narrow `f32` kernels ([`super::narrow`]) for a classifier's products,
+//! and otherwise `matrixmultiply`, called from [`super::gemm_ffi`] (the
+//! library takes raw pointers; a safe loop was several times slower, see
+//! docs/benchmarks.md, "Figures behind the code"). This file is safe code: it checks every
+//! operand up front, so a bad layout is refused with the same message
+//! whichever path would have run.
 
+use super::element::KernelElement;
+use super::gemm_ffi::library_gemm;
 use crate::dtype::Element;
 
 /// A read-only strided matrix: element `(i, j)` is
@@ -90,92 +86,6 @@ impl<'a, T> MatMut<'a, T> {
     }
 }
 
-/// Element types with a `matrixmultiply` kernel.
-pub(crate) trait GemmElement: Element {
-    /// Calls the library's kernel for this type.
-    ///
-    /// # Safety
-    /// The caller guarantees everything `matrixmultiply::sgemm`/`dgemm`
-    /// requires: every element addressed through `a`, `b` and `c` with the
-    /// given sizes and strides is inside a live allocation, `c` is valid for
-    /// writes and not aliased by `a`/`b` or by itself (distinct indices of
-    /// `C` address distinct elements).
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn raw_gemm(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: Self,
-        a: (*const Self, isize, isize),
-        b: (*const Self, isize, isize),
-        beta: Self,
-        c: (*mut Self, isize, isize),
-    );
-
-    /// Computes the product with a kernel for narrow results
-    /// ([`super::narrow`]) if one applies, returning `false` otherwise
-    /// (always, unless the type overrides it: only `f32` has such kernels).
-    #[allow(clippy::too_many_arguments)]
-    fn gemm_narrow(
-        _m: usize,
-        _k: usize,
-        _n: usize,
-        _alpha: Self,
-        _a: MatRef<'_, Self>,
-        _b: MatRef<'_, Self>,
-        _beta: Self,
-        _c: MatMut<'_, Self>,
-    ) -> bool {
-        false
-    }
-}
-
-macro_rules! gemm_element {
-    ($t:ty, $f:path $(, $extra:item)*) => {
-        impl GemmElement for $t {
-            $($extra)*
-
-            #[inline]
-            unsafe fn raw_gemm(
-                m: usize,
-                k: usize,
-                n: usize,
-                alpha: Self,
-                a: (*const Self, isize, isize),
-                b: (*const Self, isize, isize),
-                beta: Self,
-                c: (*mut Self, isize, isize),
-            ) {
-                // SAFETY: forwarded verbatim; the caller upholds the
-                // contract documented on `raw_gemm`, which is the library's.
-                unsafe {
-                    $f(
-                        m, k, n, alpha, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
-                    )
-                }
-            }
-        }
-    };
-}
-gemm_element!(
-    f32,
-    matrixmultiply::sgemm,
-    #[inline]
-    fn gemm_narrow(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: f32,
-        a: MatRef<'_, f32>,
-        b: MatRef<'_, f32>,
-        beta: f32,
-        c: MatMut<'_, f32>,
-    ) -> bool {
-        super::narrow::gemm_narrow(m, k, n, alpha, a, b, beta, c)
-    }
-);
-gemm_element!(f64, matrixmultiply::dgemm);
-
 /// The largest index addressed by a `rows × cols` matrix (both non-zero),
 /// or `None` on overflow.
 fn max_index(offset: usize, rows: usize, cols: usize, rs: usize, cs: usize) -> Option<usize> {
@@ -186,7 +96,7 @@ fn max_index(offset: usize, rows: usize, cols: usize, rs: usize, cs: usize) -> O
 
 /// Checks that a `rows × cols` strided view lies inside a slice of length
 /// `len` and that its strides fit the library's `isize`; returns them.
-fn checked_strides(
+pub(crate) fn checked_strides(
     what: &str,
     len: usize,
     offset: usize,
@@ -211,7 +121,7 @@ fn checked_strides(
 /// these strides address the same element: one stride must step over a
 /// whole row/column of the other (a sufficient condition, and the one every
 /// row- or column-major layout meets).
-fn non_aliasing(m: usize, n: usize, rs: usize, cs: usize) -> bool {
+pub(crate) fn non_aliasing(m: usize, n: usize, rs: usize, cs: usize) -> bool {
     match (m > 1, n > 1) {
         (false, false) => true,
         (true, false) => rs >= 1,
@@ -236,7 +146,7 @@ fn non_aliasing(m: usize, n: usize, rs: usize, cs: usize) -> bool {
 /// strides alias. Callers build these from tensor layouts, so a panic here
 /// is an internal bug, never a user error.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm<T: GemmElement>(
+pub(crate) fn gemm<T: KernelElement>(
     m: usize,
     k: usize,
     n: usize,
@@ -249,7 +159,7 @@ pub(crate) fn gemm<T: GemmElement>(
     if m == 0 || n == 0 {
         return;
     }
-    let (rsc, csc) = checked_strides(
+    checked_strides(
         "C",
         c.data.len(),
         c.offset,
@@ -274,7 +184,7 @@ pub(crate) fn gemm<T: GemmElement>(
         }
         return;
     }
-    let (rsa, csa) = checked_strides(
+    checked_strides(
         "A",
         a.data.len(),
         a.offset,
@@ -283,7 +193,7 @@ pub(crate) fn gemm<T: GemmElement>(
         a.row_stride,
         a.col_stride,
     );
-    let (rsb, csb) = checked_strides(
+    checked_strides(
         "B",
         b.data.len(),
         b.offset,
@@ -293,39 +203,17 @@ pub(crate) fn gemm<T: GemmElement>(
         b.col_stride,
     );
     if m * k * n <= SMALL_GEMM {
-        small_gemm(m, k, n, alpha, a, b, beta, c);
+        small_products(m, k, n, a, b, |i, j, acc| {
+            let out = c.at_mut(i, j);
+            // With β = 0 the old value is ignored (even NaN), as in BLAS.
+            *out = blend(alpha, acc, beta, *out);
+        });
         return;
     }
     if T::gemm_narrow(m, k, n, alpha, a, b, beta, c.reborrow()) {
         return;
     }
-    let a_ptr = a.data[a.offset..].as_ptr();
-    let b_ptr = b.data[b.offset..].as_ptr();
-    let c_ptr = c.data[c.offset..].as_mut_ptr();
-    // SAFETY:
-    // - Bounds: `checked_strides` verified that the largest index each
-    //   operand addresses, offset + (rows-1)·rs + (cols-1)·cs, is inside its
-    //   slice; strides are non-negative, so every addressed index lies in
-    //   [offset, that maximum]. The pointers start at `offset` of live
-    //   slices borrowed for the whole call.
-    // - Aliasing: `c` is a `&mut` slice, so the borrow checker guarantees `a`
-    //   and `b` do not overlap it; `non_aliasing` verified that distinct
-    //   (i, j) of C address distinct elements, as the library requires.
-    //   A and B are only read, so their strides may be anything (even 0).
-    // - Initialisation: all slices hold initialised `T` values.
-    // - m, k, n > 0 here, and strides fit in `isize` (checked above).
-    unsafe {
-        T::raw_gemm(
-            m,
-            k,
-            n,
-            alpha,
-            (a_ptr, rsa, csa),
-            (b_ptr, rsb, csb),
-            beta,
-            (c_ptr, rsc, csc),
-        );
-    }
+    library_gemm(m, k, n, alpha, a, b, beta, c);
 }
 
 /// `α·value + β·old`, where `β = 0` ignores `old` (even NaN), as in BLAS.
@@ -339,9 +227,10 @@ pub(crate) fn blend<T: Element>(alpha: T, value: T, beta: T, old: T) -> T {
 }
 
 /// Products with at most this many multiply-adds (`m·k·n`) skip the
-/// library: its packing buffers are allocated on every call and its fixed
-/// cost is about 1,400 instructions, against a few per multiply-add for the
-/// plain loop below. Micrograd-sized layers (W5, at most 4×4) live here.
+/// library: its packing buffers are allocated on every call, a fixed cost
+/// that a tiny product never earns back against a few instructions per
+/// multiply-add in the plain loop below. Micrograd-sized layers (W5, at
+/// most 4×4) live here (docs/benchmarks.md, "Figures behind the code").
 pub(crate) const SMALL_GEMM: usize = 512;
 
 /// `A·B` for a tiny product (`m·k·n <= SMALL_GEMM`) as a new row-major
@@ -355,30 +244,21 @@ pub(crate) fn small_product<T: Element>(
     b: MatRef<'_, T>,
 ) -> Vec<T> {
     let mut out = Vec::with_capacity(m * n);
-    for i in 0..m {
-        for j in 0..n {
-            let mut acc = T::ZERO;
-            for p in 0..k {
-                acc += a.at(i, p) * b.at(p, j);
-            }
-            out.push(acc);
-        }
-    }
+    small_products(m, k, n, a, b, |_, _, acc| out.push(acc));
     out
 }
 
-/// The plain safe loop for tiny products, reading every operand through its
-/// strides. Summation runs over `p` in order, like the library's kernels.
-#[allow(clippy::too_many_arguments)]
-fn small_gemm<T: Element>(
+/// The plain safe loop for tiny products: hands each `(i, j, Σₚ A[i,p]·B[p,j])`
+/// to `store`, row by row, reading every operand through its strides.
+/// Summation runs over `p` in order, like the library's kernels.
+#[inline(always)]
+fn small_products<T: Element>(
     m: usize,
     k: usize,
     n: usize,
-    alpha: T,
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
-    beta: T,
-    mut c: MatMut<'_, T>,
+    mut store: impl FnMut(usize, usize, T),
 ) {
     for i in 0..m {
         for j in 0..n {
@@ -386,9 +266,7 @@ fn small_gemm<T: Element>(
             for p in 0..k {
                 acc += a.at(i, p) * b.at(p, j);
             }
-            let out = c.at_mut(i, j);
-            // With β = 0 the old value is ignored (even NaN), as in BLAS.
-            *out = blend(alpha, acc, beta, *out);
+            store(i, j, acc);
         }
     }
 }

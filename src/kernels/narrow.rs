@@ -17,9 +17,9 @@
 //!
 //! Each sum runs over `p` in order, one fused multiply-add per term, so
 //! the result does not depend on how the work is blocked or threaded.
-//! Measured against `matrixmultiply` on this machine (docs/benchmarks.md,
-//! `engine -- K`): 1797×64×10 85 → 38 µs, 64×1797×10 52 → 28 µs. The kernels only pay off
-//! with AVX2 + FMA ([`super::simd`]); without them, [`gemm_narrow`]
+//! Against `matrixmultiply` they roughly halve both products of W1
+//! (docs/benchmarks.md, "Phase 3", `engine -- K`). The kernels only pay
+//! off with AVX2 + FMA ([`super::simd`]); without them, [`gemm_narrow`]
 //! declines and the library runs.
 
 use super::gemm::{blend, MatMut, MatRef};

@@ -8,10 +8,9 @@
 //! element is computed exactly as it would be on one thread.
 //!
 //! The calling thread computes the first block and a persistent rayon pool
-//! (one worker fewer than the CPUs) the others. Measured against starting
-//! threads per call with `std::thread::scope`, interleaved, 3 runs each:
-//! W4 n = 256 on 2 threads 253 → 190 µs, W2 batch 512 3.64 → 3.42 ms (the
-//! scope version paid ~40 µs per thread start). Handing work to a worker
+//! (one worker fewer than the CPUs) the others: starting a thread per call
+//! (`std::thread::scope`) cost more than W4 n = 256 could gain from it
+//! (docs/benchmarks.md, "Threads"). Handing work to a worker
 //! still costs some microseconds, so only products of at least
 //! [`PARALLEL_MIN_WORK`] multiply-adds are split, and never into blocks of
 //! fewer than [`MIN_ROWS_PER_THREAD`] rows: small work always stays on the
@@ -20,7 +19,8 @@
 
 use std::sync::OnceLock;
 
-use super::gemm::{gemm, GemmElement, MatMut, MatRef};
+use super::element::KernelElement;
+use super::gemm::{gemm, MatMut, MatRef};
 
 /// Worker threads that help the calling thread: one fewer than the CPUs, so
 /// caller plus helpers fill the machine without oversubscribing it. Started
@@ -39,10 +39,10 @@ fn helpers() -> &'static rayon::ThreadPool {
 
 /// Products below this many multiply-adds run on the calling thread. The
 /// batch-64 MLP step of docs/benchmarks.md (W2) has two 64×784×256 products
-/// (12.8 M) and several of 2.1 M: splitting the two large ones (the first
-/// by columns) took it from 806 to 690 µs on 2 threads (interleaved, 3 runs
-/// each), while a threshold of 2²¹ or 2²², which also splits the 2.1 M
-/// products, made it slower than one thread (1.03–1.09 ms vs 0.81 ms).
+/// (12.8 M) and several of 2.1 M: splitting the two large ones pays, while
+/// a threshold of 2²¹ or 2²², which also splits the 2.1 M products, made
+/// the step slower on 2 threads than on one (docs/benchmarks.md,
+/// "Threads" and "Figures behind the code").
 pub(crate) const PARALLEL_MIN_WORK: usize = 1 << 23;
 
 /// Blocks of fewer rows (or columns) than this are not worth a thread (the
@@ -63,7 +63,7 @@ pub(crate) fn threads_for(m: usize, k: usize, n: usize) -> usize {
 
 /// `C ← A·B` (α = 1, β = 0) with `C` a row-major `m × n` slice (row stride
 /// `n`, column stride 1), split into `threads` blocks of rows or columns.
-pub(crate) fn gemm_split<T: GemmElement + Send + Sync>(
+pub(crate) fn gemm_split<T: KernelElement + Send + Sync>(
     threads: usize,
     m: usize,
     k: usize,
@@ -107,9 +107,9 @@ pub(crate) fn gemm_split<T: GemmElement + Send + Sync>(
 ///
 /// Why not simply the longer side: the weight gradient of W2's first layer
 /// at batch 64 (`gᵀ·x`, 256×64×784) is wide, but its `B` is only 64×784;
-/// split by columns it took 452 µs on 2 threads against 235 µs on one (the
-/// copy, and fresh zeroed buffers for the blocks, since reused from the
-/// buffer cache).
+/// split by columns it was slower on 2 threads than on one (each worker
+/// packed all of `A`, and its block was copied into `C`; docs/benchmarks.md,
+/// "Phase 3", the two-thread split).
 fn split_by_rows(threads: usize, m: usize, k: usize, n: usize) -> bool {
     if m / threads < MIN_ROWS_PER_THREAD {
         return false;
@@ -126,7 +126,7 @@ fn split_by_rows(threads: usize, m: usize, k: usize, n: usize) -> bool {
 
 /// Row blocks of `C` are disjoint slices: each worker writes its own. Every
 /// worker packs all of `B`, so this suits tall products.
-fn split_rows<T: GemmElement + Send + Sync>(
+fn split_rows<T: KernelElement + Send + Sync>(
     threads: usize,
     m: usize,
     n: usize,
@@ -159,7 +159,7 @@ fn run_blocks<J: Send>(mut jobs: impl Iterator<Item = J>, work: &(dyn Fn(J) + Sy
 /// Column blocks: each worker packs only its share of `B` (and all of the
 /// short `A`) and computes into a buffer of its own; the blocks are then
 /// copied into `C`'s rows.
-fn split_cols<T: GemmElement + Send + Sync>(
+fn split_cols<T: KernelElement + Send + Sync>(
     threads: usize,
     m: usize,
     k: usize,

@@ -22,11 +22,11 @@ pub(crate) fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
 /// whole range (the test sweeps it), with no branch or library call, so a
 /// loop over a slice runs eight lanes wide.
 ///
-/// Why not `f32::exp`: glibc's `expf` is a scalar call, and 18k of them
-/// were 10% of the softmax-regression step (W1 in docs/benchmarks.md). Why
-/// not the `f64` kernel behind `tanh_f32` (`special::exp_small`): it runs
-/// four lanes and a degree-11 polynomial; over those 18k values it took
-/// 27 µs against 7 µs for this one (docs/benchmarks.md, phase 3).
+/// Why not `f32::exp`: glibc's `expf` is a scalar call, and the 18k of
+/// them in the softmax-regression step (W1) were a tenth of its time. Why
+/// not the `f64` kernel behind `tanh_f32` (`math::exp_small`): it runs
+/// four lanes and a degree-11 polynomial, several times slower over those
+/// values (figures in docs/benchmarks.md, "Phase 3").
 ///
 /// How: `x = k·ln 2 + r` with `k` the integer nearest `x/ln 2` (adding
 /// 1.5·2²³ rounds and leaves `k` in the low bits), `|r| ≤ ln 2 / 2`; `e^r`

@@ -18,7 +18,8 @@ use crate::autograd::tape::record;
 use crate::dtype::{dispatch, Element};
 use crate::error::{Error, Result};
 use crate::kernels::elementwise::{map, zip};
-use crate::kernels::special::{self, sigmoid};
+use crate::kernels::special::sigmoid;
+use crate::math::{normal_cdf, normal_pdf};
 use crate::tensor::Tensor;
 
 /// Which tensor a unary op's derivative is written from: never both.
@@ -447,7 +448,7 @@ impl UnaryRule for Gelu {
     const SAVES: Saves = Saves::Input;
     fn value<T: Element>(self, x: T) -> T {
         let f = x.to_f64();
-        T::from_f64(f * special::normal_cdf(f))
+        T::from_f64(f * normal_cdf(f))
     }
     // d(xΦ(x)) = Φ(x) + xφ(x): an op of its own (it needs erf), whose own
     // derivative is written below.
@@ -465,7 +466,7 @@ impl UnaryRule for GeluDerivative {
     const SAVES: Saves = Saves::Input;
     fn value<T: Element>(self, x: T) -> T {
         let f = x.to_f64();
-        T::from_f64(special::normal_cdf(f) + f * special::normal_pdf(f))
+        T::from_f64(normal_cdf(f) + f * normal_pdf(f))
     }
     // d/dx (Φ + xφ) = φ(x)(2 − x²)
     fn derivative(self, x: &Tensor) -> Result<Tensor> {

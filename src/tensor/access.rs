@@ -91,7 +91,9 @@ impl Tensor {
     #[inline]
     pub(crate) fn with_contiguous<T: Element, R>(&self, f: impl FnOnce(&[T]) -> R) -> R {
         let buffer = self.storage.borrow();
-        let data = T::slice(&buffer).expect("tapegrad internal error: kernel dtype mismatch");
+        let data = buffer
+            .slice::<T>()
+            .expect("tapegrad internal error: kernel dtype mismatch");
         if self.layout.is_contiguous() {
             f(&data[self.layout.contiguous_range()])
         } else {
@@ -103,7 +105,9 @@ impl Tensor {
     #[inline]
     pub(crate) fn with_strided<T: Element, R>(&self, f: impl FnOnce(&[T], &Layout) -> R) -> R {
         let buffer = self.storage.borrow();
-        let data = T::slice(&buffer).expect("tapegrad internal error: kernel dtype mismatch");
+        let data = buffer
+            .slice::<T>()
+            .expect("tapegrad internal error: kernel dtype mismatch");
         f(data, &self.layout)
     }
 
@@ -130,8 +134,9 @@ impl Tensor {
         );
         let range = self.layout.contiguous_range();
         let mut buffer = self.storage.borrow_mut();
-        let data =
-            T::slice_mut(&mut buffer).expect("tapegrad internal error: kernel dtype mismatch");
+        let data = buffer
+            .slice_mut::<T>()
+            .expect("tapegrad internal error: kernel dtype mismatch");
         f(&mut data[range]);
     }
 }

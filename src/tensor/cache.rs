@@ -4,9 +4,9 @@
 //! (activations, logits, gradients). Left to glibc, that costs page faults:
 //! blocks of 128 KiB and more are `mmap`ed and unmapped on every step, and
 //! freeing smaller ones at the top of the heap returns their pages to the
-//! system, so the next step touches fresh pages again. On the softmax
-//! regression step of docs/benchmarks.md (W1) that was about 90 µs of 250,
-//! most of it in the kernel. The cache keeps freed buffers of at least
+//! system, so the next step touches fresh pages again: a large part of the
+//! softmax regression step (W1) went to page faults (docs/benchmarks.md,
+//! "Phase 3", why a buffer cache). The cache keeps freed buffers of at least
 //! [`MIN_BYTES`] and hands one back when a kernel asks for a buffer of
 //! exactly that length (PyTorch's CUDA allocator caches the same way; see
 //! [`empty_cache`] for its `torch.cuda.empty_cache`).
@@ -17,7 +17,7 @@
 
 use std::cell::RefCell;
 
-use crate::dtype::Element;
+use crate::dtype::{DType, Element};
 
 /// Smaller buffers go straight back to the allocator, which serves them
 /// quickly from its own free lists.
@@ -32,7 +32,7 @@ const MAX_ENTRIES: usize = 128;
 
 /// Freed buffers per dtype, oldest first.
 #[derive(Debug)]
-pub struct Cache {
+pub(crate) struct Cache {
     f32: Vec<Vec<f32>>,
     f64: Vec<Vec<f64>>,
     bytes: usize,
@@ -48,14 +48,15 @@ impl Cache {
     }
 }
 
-/// Gives [`Sealed`] access to the list of its own dtype.
-pub(crate) fn list_f32(cache: &mut Cache) -> &mut Vec<Vec<f32>> {
-    &mut cache.f32
-}
-
-/// See [`list_f32`].
-pub(crate) fn list_f64(cache: &mut Cache) -> &mut Vec<Vec<f64>> {
-    &mut cache.f64
+/// The list of buffers of `T` (a constant choice once `T` is concrete).
+#[inline]
+fn list<T: Element>(cache: &mut Cache) -> &mut Vec<Vec<T>> {
+    let list: &mut dyn std::any::Any = match T::DTYPE {
+        DType::F32 => &mut cache.f32,
+        DType::F64 => &mut cache.f64,
+    };
+    list.downcast_mut()
+        .expect("tapegrad internal error: DTYPE names another type")
 }
 
 thread_local! {
@@ -90,7 +91,7 @@ fn keep<T: Element>(buffer: Vec<T>) {
         };
         let cache = &mut *cache;
         let mut total = cache.bytes;
-        let list = T::cache_list(cache);
+        let list = list::<T>(cache);
         while !list.is_empty() && (total + bytes > MAX_BYTES || list.len() >= MAX_ENTRIES) {
             let evicted = list.remove(0);
             total -= bytes_of::<T>(evicted.capacity());
@@ -110,7 +111,7 @@ fn take<T: Element>(len: usize, full: bool) -> Option<Vec<T>> {
     CACHE
         .try_with(|cache| {
             let mut cache = cache.try_borrow_mut().ok()?;
-            let list = T::cache_list(&mut cache);
+            let list = list::<T>(&mut cache);
             let at = list
                 .iter()
                 .rposition(|v| v.capacity() == len && (!full || v.len() == len))?;

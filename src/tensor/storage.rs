@@ -11,17 +11,18 @@
 //! so a gradient computed from values that changed after the forward is
 //! reported instead of silently used (see `autograd::function::Saved`).
 
+use std::any::Any;
 use std::cell::{Cell, Ref, RefCell, RefMut};
 use std::rc::Rc;
 
-use crate::dtype::DType;
+use crate::dtype::{DType, Element};
 
 /// Typed storage for every supported dtype.
 ///
-/// `pub` only so that the sealed [`Element`](crate::Element) trait can name
-/// it; it is not reachable from outside the crate.
+/// Kernels reach the data as a typed slice through [`Buffer::slice`]
+/// without a per-element match.
 #[derive(Clone, Debug)]
-pub enum Buffer {
+pub(crate) enum Buffer {
     /// `float32` data.
     F32(Vec<f32>),
     /// `float64` data.
@@ -42,6 +43,47 @@ impl Buffer {
         match self {
             Buffer::F32(v) => v.len(),
             Buffer::F64(v) => v.len(),
+        }
+    }
+
+    // Typed access. `Element` is sealed to `f32` and `f64`, so a buffer of
+    // `T` is exactly one variant; `Any` tells which without `unsafe`, and
+    // once `T` is concrete (kernels run inside `dispatch!`) the type-id
+    // comparison is a constant and the whole access is one tag check, as a
+    // hand-written match per type would be.
+
+    /// The data if the buffer holds `T`.
+    #[inline]
+    pub(crate) fn slice<T: Element>(&self) -> Option<&[T]> {
+        let data: &dyn Any = match self {
+            Buffer::F32(v) => v,
+            Buffer::F64(v) => v,
+        };
+        data.downcast_ref::<Vec<T>>().map(Vec::as_slice)
+    }
+
+    /// Mutable access to the data if the buffer holds `T`.
+    #[inline]
+    pub(crate) fn slice_mut<T: Element>(&mut self) -> Option<&mut [T]> {
+        let data: &mut dyn Any = match self {
+            Buffer::F32(v) => v,
+            Buffer::F64(v) => v,
+        };
+        data.downcast_mut::<Vec<T>>().map(Vec::as_mut_slice)
+    }
+
+    /// Wraps a vector of `T` as a buffer.
+    #[inline]
+    pub(crate) fn wrap<T: Element>(data: Vec<T>) -> Buffer {
+        // Moved out through an `Option`, since `Any` only lends references.
+        let mut data = Some(data);
+        let slot: &mut dyn Any = &mut data;
+        if let Some(v) = slot.downcast_mut::<Option<Vec<f32>>>() {
+            return Buffer::F32(v.take().unwrap_or_default());
+        }
+        match slot.downcast_mut::<Option<Vec<f64>>>() {
+            Some(v) => Buffer::F64(v.take().unwrap_or_default()),
+            None => unreachable!("Element is sealed to f32 and f64"),
         }
     }
 }
@@ -103,6 +145,6 @@ impl StorageCell {
 pub(crate) type Storage = Rc<StorageCell>;
 
 /// Wraps a typed vector as shared storage.
-pub(crate) fn storage_from_vec<T: crate::Element>(data: Vec<T>) -> Storage {
-    Rc::new(StorageCell::new(T::wrap(data)))
+pub(crate) fn storage_from_vec<T: Element>(data: Vec<T>) -> Storage {
+    Rc::new(StorageCell::new(Buffer::wrap(data)))
 }

@@ -11,9 +11,38 @@ use crate::autograd::function::{Backward, BackwardCtx, GradInputs};
 use crate::autograd::tape::record;
 use crate::dtype::{dispatch, Element};
 use crate::error::{Error, Result};
+use crate::kernels::softmax::Rows;
 use crate::ops::index::is_integral;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
+
+/// The builder methods of the options shared by the class-target losses
+/// (`weight`, `ignore_index`, `reduction`, mirroring PyTorch's arguments),
+/// written once for [`NllLossOptions`](super::NllLossOptions) and
+/// [`CrossEntropyOptions`](super::CrossEntropyOptions). A macro rather than
+/// a common field, so that both keep PyTorch's flat field names.
+macro_rules! class_target_setters {
+    ($options:ty) => {
+        impl $options {
+            /// Sets the per-class weights.
+            pub fn weight(mut self, weight: $crate::tensor::Tensor) -> Self {
+                self.weight = Some(weight);
+                self
+            }
+            /// Sets `ignore_index`.
+            pub fn ignore_index(mut self, ignore_index: i64) -> Self {
+                self.ignore_index = ignore_index;
+                self
+            }
+            /// Sets the reduction.
+            pub fn reduction(mut self, reduction: $crate::nn::functional::Reduction) -> Self {
+                self.reduction = reduction;
+                self
+            }
+        }
+    };
+}
+pub(crate) use class_target_setters;
 
 /// An input of shape `[C]` or `[N, C, d1, …]` seen as `[outer, C, inner]`.
 #[derive(Clone, Debug)]
@@ -50,6 +79,15 @@ impl ClassLayout {
             input: input.clone(),
             positions: Shape::new(&positions),
         })
+    }
+
+    /// The input as rows of classes, one per position, for the kernels.
+    pub(crate) fn rows(&self) -> Rows {
+        Rows {
+            outer: self.outer,
+            n: self.classes,
+            inner: self.inner,
+        }
     }
 
     /// Number of positions (samples × spatial elements).

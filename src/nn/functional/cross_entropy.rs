@@ -10,15 +10,16 @@
 
 use std::rc::Rc;
 
-use super::class_target::{read_class_targets, read_class_weight, total_weight, ClassLayout};
+use super::class_target::{
+    class_target_setters, read_class_targets, read_class_weight, total_weight, ClassLayout,
+};
 use super::nll::DEFAULT_IGNORE_INDEX;
 use super::reduction::Reduction;
-use super::softmax::slice_max_sumexp;
 use crate::autograd::function::{Accelerated, Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
-use crate::dtype::private::Sealed;
 use crate::dtype::{dispatch, Element};
 use crate::error::{Error, Result};
+use crate::kernels::softmax::{self as kernel, RowTarget};
 use crate::ops::same_dtype;
 use crate::tensor::{cache, Tensor};
 
@@ -57,22 +58,9 @@ impl Default for CrossEntropyOptions {
     }
 }
 
+class_target_setters!(CrossEntropyOptions);
+
 impl CrossEntropyOptions {
-    /// Sets the per-class weights.
-    pub fn weight(mut self, weight: Tensor) -> Self {
-        self.weight = Some(weight);
-        self
-    }
-    /// Sets `ignore_index`.
-    pub fn ignore_index(mut self, ignore_index: i64) -> Self {
-        self.ignore_index = ignore_index;
-        self
-    }
-    /// Sets the reduction.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
     /// Sets the label smoothing `ε`.
     pub fn label_smoothing(mut self, label_smoothing: f64) -> Self {
         self.label_smoothing = label_smoothing;
@@ -270,20 +258,7 @@ fn forward(x: &Tensor, t: Option<&Tensor>, spec: Rc<Spec>) -> Result<Tensor> {
             let mut probs = cache::zeroed::<T>(x.len());
             let mut maxes = vec![T::ZERO; l.len()];
             let mut log_sums = vec![T::ZERO; l.len()];
-            if l.inner == 1 && l.classes > 0 {
-                // Rows of classes are contiguous: the whole-matrix kernel.
-                <T as Sealed>::softmax_rows(x, l.classes, &mut probs, &mut maxes, &mut log_sums);
-            } else {
-                for p in 0..l.len() {
-                    let base = l.at(p, 0);
-                    let (m, s) = slice_max_sumexp_into(x, base, l.inner, l.classes, &mut probs);
-                    for c in 0..l.classes {
-                        probs[base + c * l.inner] /= s;
-                    }
-                    maxes[p] = m;
-                    log_sums[p] = s.ln();
-                }
-            }
+            kernel::softmax(x, l.rows(), &mut probs, &mut maxes, &mut log_sums);
             let mut q = vec![T::ZERO; l.classes];
             let losses = (0..l.len())
                 .map(|p| {
@@ -319,28 +294,6 @@ fn forward(x: &Tensor, t: Option<&Tensor>, spec: Rc<Spec>) -> Result<Tensor> {
     })
 }
 
-/// [`slice_max_sumexp`] that also writes each `exp(x − max)` into `out` at
-/// the same positions (the same values, summed in the same order).
-fn slice_max_sumexp_into<T: Element>(
-    x: &[T],
-    base: usize,
-    stride: usize,
-    n: usize,
-    out: &mut [T],
-) -> (T, T) {
-    let mut m = T::NEG_INFINITY;
-    for k in 0..n {
-        m = m.max_nan(x[base + k * stride]);
-    }
-    let mut s = T::ZERO;
-    for k in 0..n {
-        let e = (x[base + k * stride] - m).exp();
-        out[base + k * stride] = e;
-        s += e;
-    }
-    (m, s)
-}
-
 struct CrossEntropyBackward {
     x: Saved,
     t: Option<Saved>,
@@ -369,58 +322,27 @@ impl CrossEntropyBackward {
             Vec::new()
         };
         let keep = T::from_f64(1.0 - spec.eps);
-        self.probs.with_contiguous::<T, _>(|probs| {
-            let mut q = vec![T::ZERO; l.classes];
-            if want_x && l.inner == 1 && l.classes > 0 {
-                // Rows of classes are contiguous: the same values, computed
-                // row by row on slices (loops the compiler vectorises).
-                let rows = gx
-                    .chunks_exact_mut(l.classes)
-                    .zip(probs.chunks_exact(l.classes));
-                for (p, ((gx, probs), &gp)) in rows.zip(&g).enumerate() {
+        if want_x {
+            self.probs.with_contiguous::<T, _>(|probs| {
+                kernel::cross_entropy_grad(probs, l.rows(), &g, &mut gx, |p, q| {
+                    // An ignored position gets exactly 0, even when the
+                    // mean's divisor is 0 (all ignored) and g is infinite,
+                    // as in PyTorch.
                     if spec.is_ignored(p) {
-                        continue;
-                    }
-                    if let Some((y, w)) = spec.one_hot(p) {
-                        let w = T::from_f64(w);
-                        for (o, &pc) in gx.iter_mut().zip(probs) {
-                            *o = gp * (w * pc);
+                        RowTarget::Ignored
+                    } else if let Some((class, w)) = spec.one_hot(p) {
+                        // q = w·onehot(y), so S = w.
+                        RowTarget::OneHot {
+                            class,
+                            weight: T::from_f64(w),
                         }
-                        gx[y] = gp * (w * probs[y] - w);
-                        continue;
+                    } else {
+                        spec.fill_q(p, t_data.as_deref(), q);
+                        RowTarget::Dist
                     }
-                    spec.fill_q(p, t_data.as_deref(), &mut q);
-                    let total: T = q.iter().copied().sum();
-                    for ((o, &pc), &qc) in gx.iter_mut().zip(probs).zip(&q) {
-                        *o = gp * (total * pc - qc);
-                    }
-                }
-                return;
-            }
-            for (p, &gp) in g.iter().enumerate() {
-                // An ignored position gets exactly 0, even when the mean's
-                // divisor is 0 (all ignored) and g is infinite, as in PyTorch.
-                if !want_x || spec.is_ignored(p) {
-                    continue;
-                }
-                let base = l.at(p, 0);
-                let at = |c: usize| base + c * l.inner;
-                if let Some((y, w)) = spec.one_hot(p) {
-                    // q = w·onehot(y), so S = w.
-                    let w = T::from_f64(w);
-                    for c in 0..l.classes {
-                        gx[at(c)] = gp * (w * probs[at(c)]);
-                    }
-                    gx[at(y)] = gp * (w * probs[at(y)] - w);
-                    continue;
-                }
-                spec.fill_q(p, t_data.as_deref(), &mut q);
-                let total: T = q.iter().copied().sum();
-                for (c, &qc) in q.iter().enumerate() {
-                    gx[at(c)] = gp * (total * probs[at(c)] - qc);
-                }
-            }
-        });
+                });
+            });
+        }
         if want_t {
             self.x.value().with_contiguous::<T, _>(|x| {
                 for (p, &gp) in g.iter().enumerate() {
@@ -428,7 +350,7 @@ impl CrossEntropyBackward {
                         continue;
                     }
                     let base = l.at(p, 0);
-                    let (m, s) = slice_max_sumexp(x, base, l.inner, l.classes);
+                    let (m, s) = kernel::max_sum_exp(x, l.rows(), p, |_, _| {});
                     let log_s = s.ln();
                     for c in 0..l.classes {
                         let j = base + c * l.inner;

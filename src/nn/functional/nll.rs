@@ -4,7 +4,8 @@
 use std::rc::Rc;
 
 use super::class_target::{
-    pick, read_class_targets, read_class_weight, total_weight, ClassLayout, Selection,
+    class_target_setters, pick, read_class_targets, read_class_weight, total_weight, ClassLayout,
+    Selection,
 };
 use super::reduction::Reduction;
 use crate::error::Result;
@@ -42,23 +43,7 @@ impl Default for NllLossOptions {
     }
 }
 
-impl NllLossOptions {
-    /// Sets the per-class weights.
-    pub fn weight(mut self, weight: Tensor) -> Self {
-        self.weight = Some(weight);
-        self
-    }
-    /// Sets `ignore_index`.
-    pub fn ignore_index(mut self, ignore_index: i64) -> Self {
-        self.ignore_index = ignore_index;
-        self
-    }
-    /// Sets the reduction.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
-}
+class_target_setters!(NllLossOptions);
 
 /// [`nll_loss_with`] with the default options.
 pub fn nll_loss(input: &Tensor, target: &Tensor) -> Result<Tensor> {

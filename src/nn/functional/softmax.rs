@@ -1,101 +1,26 @@
-//! `softmax` and `log_softmax` over one dim: fused, max-subtracted kernels.
-//!
-//! Both view the input as `[outer, n, inner]` (`n` the size of `dim`) and
-//! make one pass per slice for the max, one for the sum of exponentials and
-//! one to write. Subtracting the max first means no exponential ever sees a
-//! positive argument, so any finite input (logits of ±1e4) gives finite
-//! values; `log_softmax` is `x − max − log Σ exp(x − max)`, never
-//! `log(softmax(x))`, which would turn underflowed probabilities into −inf.
+//! `softmax` and `log_softmax` over one dim, recorded as ops; the row
+//! kernels (max-subtracted, so finite for any finite input) are in
+//! `kernels::softmax`.
 
 use crate::autograd::function::{Accelerated, Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
-use crate::dtype::private::Sealed;
-use crate::dtype::{dispatch, Element};
+use crate::dtype::dispatch;
 use crate::error::Result;
-use crate::shape::{normalize_dim, Shape};
+use crate::kernels::element::KernelElement;
+use crate::kernels::softmax::{self as kernel, Rows};
+use crate::shape::normalize_dim;
 use crate::tensor::Tensor;
 
-/// `shape` seen as `[outer, shape[dim], inner]`.
-pub(crate) fn split_at_dim(shape: &Shape, dim: usize) -> (usize, usize, usize) {
-    let dims = shape.dims();
-    if dims.is_empty() {
-        return (1, 1, 1);
-    }
-    let outer = dims[..dim].iter().product();
-    let inner = dims[dim + 1..].iter().product();
-    (outer, dims[dim], inner)
-}
-
-/// Calls `f(base, stride)` for each 1-d slice along the middle dim of
-/// `[outer, n, inner]`: element `k` of the slice is at `base + k·stride`.
-#[inline]
-pub(crate) fn for_each_slice(
-    outer: usize,
-    n: usize,
-    inner: usize,
-    mut f: impl FnMut(usize, usize),
-) {
-    for o in 0..outer {
-        for i in 0..inner {
-            f(o * n * inner + i, inner);
-        }
-    }
-}
-
-/// Max and Σ exp(x − max) of one slice. A NaN anywhere makes the max NaN,
-/// so it propagates to every output of the slice, as in PyTorch.
-#[inline]
-pub(crate) fn slice_max_sumexp<T: Element>(
-    x: &[T],
-    base: usize,
-    stride: usize,
-    n: usize,
-) -> (T, T) {
-    let mut m = T::NEG_INFINITY;
-    for k in 0..n {
-        m = m.max_nan(x[base + k * stride]);
-    }
-    let mut s = T::ZERO;
-    for k in 0..n {
-        s += (x[base + k * stride] - m).exp();
-    }
-    (m, s)
-}
-
-fn softmax_kernel<T: Element>(x: &Tensor, dim: usize, log: bool) -> Vec<T> {
-    let (outer, n, inner) = split_at_dim(x.shape(), dim);
+fn softmax_kernel<T: KernelElement>(x: &Tensor, dim: usize, log: bool) -> Vec<T> {
+    let rows = Rows::along(x.shape(), dim);
     x.with_contiguous::<T, _>(|x| {
         let mut out = crate::tensor::cache::zeroed::<T>(x.len());
-        if inner == 1 && n > 0 {
-            // Contiguous rows: the whole-matrix kernel (vectorised exp).
-            let mut maxes = vec![T::ZERO; outer];
-            let mut log_sums = vec![T::ZERO; outer];
-            <T as Sealed>::softmax_rows(x, n, &mut out, &mut maxes, &mut log_sums);
-            if log {
-                let rows = out.chunks_exact_mut(n).zip(x.chunks_exact(n));
-                for ((out, x), (&m, &log_s)) in rows.zip(maxes.iter().zip(&log_sums)) {
-                    for (o, &v) in out.iter_mut().zip(x) {
-                        *o = (v - m) - log_s;
-                    }
-                }
-            }
-            return out;
+        let mut maxes = vec![T::ZERO; rows.count()];
+        let mut log_sums = vec![T::ZERO; rows.count()];
+        kernel::softmax(x, rows, &mut out, &mut maxes, &mut log_sums);
+        if log {
+            kernel::log_softmax(x, rows, &maxes, &log_sums, &mut out);
         }
-        for_each_slice(outer, n, inner, |base, stride| {
-            let (m, s) = slice_max_sumexp(x, base, stride, n);
-            if log {
-                let log_s = s.ln();
-                for k in 0..n {
-                    let j = base + k * stride;
-                    out[j] = (x[j] - m) - log_s;
-                }
-            } else {
-                for k in 0..n {
-                    let j = base + k * stride;
-                    out[j] = (x[j] - m).exp() / s;
-                }
-            }
-        });
         out
     })
 }
@@ -153,30 +78,11 @@ struct SoftmaxBackward {
 }
 
 impl SoftmaxBackward {
-    fn fused<T: Element>(&self, g: &Tensor) -> Vec<T> {
+    fn fused<T: KernelElement>(&self, g: &Tensor) -> Vec<T> {
         let y = self.y.value();
-        let (outer, n, inner) = split_at_dim(y.shape(), self.dim);
-        let log = self.log;
+        let rows = Rows::along(y.shape(), self.dim);
         y.with_contiguous::<T, _>(|y| {
-            g.with_contiguous::<T, _>(|g| {
-                let mut out = vec![T::ZERO; y.len()];
-                for_each_slice(outer, n, inner, |base, stride| {
-                    let mut dot = T::ZERO;
-                    for k in 0..n {
-                        let j = base + k * stride;
-                        dot += if log { g[j] } else { g[j] * y[j] };
-                    }
-                    for k in 0..n {
-                        let j = base + k * stride;
-                        out[j] = if log {
-                            g[j] - y[j].exp() * dot
-                        } else {
-                            y[j] * (g[j] - dot)
-                        };
-                    }
-                });
-                out
-            })
+            g.with_contiguous::<T, _>(|g| kernel::softmax_backward(y, g, rows, self.log))
         })
     }
 }

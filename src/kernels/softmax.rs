@@ -1,0 +1,256 @@
+//! The row kernels of softmax, log_softmax, cross-entropy and their
+//! gradients, written once for any dim.
+//!
+//! An array is seen as `[outer, n, inner]` ([`Rows`]): a *row* is one 1-d
+//! slice along the middle dim, element `k` of row `p` at
+//! `rows.base(p) + k·inner`. Each kernel walks rows through that stride;
+//! where rows are contiguous (`inner == 1`, the class dim of a batch of
+//! logits) it runs its contiguous form: the whole-matrix softmax
+//! ([`KernelElement::softmax_rows`], vectorised `exp`) and row slices the
+//! compiler vectorises. Both forms compute each value with the same
+//! expression, and every sum runs over `k` in order.
+//!
+//! Subtracting each row's max first means no exponential ever sees a
+//! positive argument, so any finite input (logits of ±1e4) gives finite
+//! values; `log_softmax` is `x − max − log Σ exp(x − max)`, never
+//! `log(softmax(x))`, which would turn underflowed probabilities into −inf.
+
+use super::element::KernelElement;
+use crate::dtype::Element;
+use crate::shape::Shape;
+
+/// An array seen as `[outer, n, inner]`, its rows the 1-d slices along the
+/// middle dim, numbered `p = o·inner + i` (row-major order of the other
+/// dims).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Rows {
+    pub(crate) outer: usize,
+    /// The length of each row.
+    pub(crate) n: usize,
+    /// The stride between a row's elements.
+    pub(crate) inner: usize,
+}
+
+impl Rows {
+    /// `shape` seen along `dim` (a 0-d shape is one row of one element).
+    pub(crate) fn along(shape: &Shape, dim: usize) -> Rows {
+        let dims = shape.dims();
+        if dims.is_empty() {
+            return Rows {
+                outer: 1,
+                n: 1,
+                inner: 1,
+            };
+        }
+        Rows {
+            outer: dims[..dim].iter().product(),
+            n: dims[dim],
+            inner: dims[dim + 1..].iter().product(),
+        }
+    }
+
+    /// The number of rows.
+    pub(crate) fn count(&self) -> usize {
+        self.outer * self.inner
+    }
+
+    /// The flat index of row `p`'s first element.
+    #[inline]
+    pub(crate) fn base(&self, p: usize) -> usize {
+        (p / self.inner) * self.n * self.inner + p % self.inner
+    }
+
+    /// True when each row is a contiguous, non-empty run.
+    #[inline]
+    fn contiguous(&self) -> bool {
+        self.inner == 1 && self.n > 0
+    }
+}
+
+/// Max and `Σ exp(x − max)` of row `p`, handing each `(index, exp(x − max))`
+/// to `each`. A NaN anywhere makes the max NaN, so it propagates to every
+/// output of the row, as in PyTorch.
+#[inline]
+pub(crate) fn max_sum_exp<T: Element>(
+    x: &[T],
+    rows: Rows,
+    p: usize,
+    mut each: impl FnMut(usize, T),
+) -> (T, T) {
+    let (base, stride) = (rows.base(p), rows.inner);
+    let mut m = T::NEG_INFINITY;
+    for k in 0..rows.n {
+        m = m.max_nan(x[base + k * stride]);
+    }
+    let mut s = T::ZERO;
+    for k in 0..rows.n {
+        let j = base + k * stride;
+        let e = (x[j] - m).exp();
+        each(j, e);
+        s += e;
+    }
+    (m, s)
+}
+
+/// `probs = exp(x − max) / Σ exp(x − max)` along each row, with each row's
+/// `max` and `log_sum = ln Σ exp(x − max)` (so that
+/// `log_softmax = (x − max) − log_sum`, see [`log_softmax`]).
+pub(crate) fn softmax<T: KernelElement>(
+    x: &[T],
+    rows: Rows,
+    probs: &mut [T],
+    maxes: &mut [T],
+    log_sums: &mut [T],
+) {
+    if rows.contiguous() {
+        T::softmax_rows(x, rows.n, probs, maxes, log_sums);
+        return;
+    }
+    for p in 0..rows.count() {
+        let (m, s) = max_sum_exp(x, rows, p, |j, e| probs[j] = e);
+        let base = rows.base(p);
+        for k in 0..rows.n {
+            let j = base + k * rows.inner;
+            probs[j] = probs[j] / s;
+        }
+        maxes[p] = m;
+        log_sums[p] = s.ln();
+    }
+}
+
+/// `out = (x − max) − log_sum` along each row, from [`softmax`]'s maxes
+/// and log-sums.
+pub(crate) fn log_softmax<T: Element>(
+    x: &[T],
+    rows: Rows,
+    maxes: &[T],
+    log_sums: &[T],
+    out: &mut [T],
+) {
+    let log_p = |v: T, m: T, log_s: T| (v - m) - log_s;
+    if rows.contiguous() {
+        let n = rows.n;
+        let row_pairs = out.chunks_exact_mut(n).zip(x.chunks_exact(n));
+        for ((out, x), (&m, &log_s)) in row_pairs.zip(maxes.iter().zip(log_sums)) {
+            for (o, &v) in out.iter_mut().zip(x) {
+                *o = log_p(v, m, log_s);
+            }
+        }
+        return;
+    }
+    for p in 0..rows.count() {
+        let base = rows.base(p);
+        for k in 0..rows.n {
+            let j = base + k * rows.inner;
+            out[j] = log_p(x[j], maxes[p], log_sums[p]);
+        }
+    }
+}
+
+/// The gradient of softmax (`log == false`) or log_softmax along each row,
+/// from the output `y` and the incoming gradient `g`:
+/// softmax `y ⊙ (g − Σ g⊙y)`, log_softmax `g − exp(y) ⊙ Σ g`.
+pub(crate) fn softmax_backward<T: Element>(y: &[T], g: &[T], rows: Rows, log: bool) -> Vec<T> {
+    let mut out = vec![T::ZERO; y.len()];
+    for p in 0..rows.count() {
+        let (base, stride) = (rows.base(p), rows.inner);
+        let mut dot = T::ZERO;
+        for k in 0..rows.n {
+            let j = base + k * stride;
+            dot += if log { g[j] } else { g[j] * y[j] };
+        }
+        for k in 0..rows.n {
+            let j = base + k * stride;
+            out[j] = if log {
+                g[j] - y[j].exp() * dot
+            } else {
+                y[j] * (g[j] - dot)
+            };
+        }
+    }
+    out
+}
+
+/// One row's target in [`cross_entropy_grad`]: what the loss
+/// `−Σ_c q_c · log p_c` of that row compares its softmax with.
+pub(crate) enum RowTarget<T> {
+    /// An ignored position: its gradient stays exactly 0.
+    Ignored,
+    /// `q = weight · onehot(class)`.
+    OneHot {
+        /// The target class.
+        class: usize,
+        /// Its weight `w[class]`.
+        weight: T,
+    },
+    /// `q` as written into the buffer passed to the callback.
+    Dist,
+}
+
+/// Cross-entropy's logit gradient `g_p · (S·p − q)` per row, `S = Σ_c q_c`,
+/// from the softmax `probs`; rows whose target is [`RowTarget::Ignored`]
+/// are left as they are in `out` (callers pass zeros).
+///
+/// `target(p, q)` says what row `p`'s target is, filling `q` (one value
+/// per class) when it returns [`RowTarget::Dist`].
+pub(crate) fn cross_entropy_grad<T: Element>(
+    probs: &[T],
+    rows: Rows,
+    g: &[T],
+    out: &mut [T],
+    mut target: impl FnMut(usize, &mut [T]) -> RowTarget<T>,
+) {
+    let (n, stride) = (rows.n, rows.inner);
+    let mut q = vec![T::ZERO; n];
+    for (p, &gp) in g.iter().enumerate() {
+        let row = target(p, &mut q);
+        if matches!(row, RowTarget::Ignored) || n == 0 {
+            continue;
+        }
+        let base = rows.base(p);
+        if stride == 1 {
+            let span = base..base + n;
+            grad_row(
+                gp,
+                &row,
+                &q,
+                probs[span.clone()].iter(),
+                out[span].iter_mut(),
+            );
+        } else {
+            let probs_row = probs[base..].iter().step_by(stride).take(n);
+            let out_row = out[base..].iter_mut().step_by(stride).take(n);
+            grad_row(gp, &row, &q, probs_row, out_row);
+        }
+        if let RowTarget::OneHot { class, weight: w } = row {
+            let j = base + class * stride;
+            out[j] = gp * (w * probs[j] - w);
+        }
+    }
+}
+
+/// One row of [`cross_entropy_grad`] (for one-hot targets, every class as
+/// if it were not the target; the caller then writes the target's).
+#[inline(always)]
+fn grad_row<'a, T: Element>(
+    gp: T,
+    row: &RowTarget<T>,
+    q: &[T],
+    probs: impl Iterator<Item = &'a T>,
+    out: impl Iterator<Item = &'a mut T>,
+) {
+    match *row {
+        RowTarget::OneHot { weight: w, .. } => {
+            for (o, &pc) in out.zip(probs) {
+                *o = gp * (w * pc);
+            }
+        }
+        RowTarget::Dist => {
+            let total: T = q.iter().copied().sum();
+            for ((o, &pc), &qc) in out.zip(probs).zip(q) {
+                *o = gp * (total * pc - qc);
+            }
+        }
+        RowTarget::Ignored => {}
+    }
+}
