@@ -65,7 +65,7 @@ use std::path::{Path, PathBuf};
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
-use crate::dtype::{dispatch, DType};
+use crate::dtype::{dispatch_scalar, DType};
 use crate::error::{Error, Result};
 use crate::nn::Module;
 use crate::optim::{Optimizer, OptimizerState};
@@ -320,6 +320,10 @@ fn encode(t: &Tensor) -> (Dtype, Vec<u8>) {
             Dtype::F64,
             t.with_contiguous::<f64, _>(|d| d.iter().flat_map(|v| v.to_le_bytes()).collect()),
         ),
+        DType::I64 => (
+            Dtype::I64,
+            t.with_contiguous::<i64, _>(|d| d.iter().flat_map(|v| v.to_le_bytes()).collect()),
+        ),
     }
 }
 
@@ -329,18 +333,19 @@ fn decode(op: &'static str, path: &Path, name: &str, view: &TensorView<'_>) -> R
     let dtype = match view.dtype() {
         Dtype::F32 => DType::F32,
         Dtype::F64 => DType::F64,
+        Dtype::I64 => DType::I64,
         other => {
             return Err(Error::Format {
                 op,
                 detail: format!(
-                    "{}: tensor '{name}' has dtype {other:?}; tapegrad reads F32 and F64 (convert with .float() before saving)",
+                    "{}: tensor '{name}' has dtype {other:?}; tapegrad reads F32, F64 and I64 (convert with .float() before saving)",
                     path.display()
                 ),
             })
         }
     };
     // safetensors has already checked that the byte length matches the shape.
-    Ok(dispatch!(dtype, T => {
+    Ok(dispatch_scalar!(dtype, T => {
         let values: Vec<T> = data
             .chunks_exact(std::mem::size_of::<T>())
             .map(T::from_le_slice)
@@ -351,6 +356,12 @@ fn decode(op: &'static str, path: &Path, name: &str, view: &TensorView<'_>) -> R
 
 trait FromLe: Sized {
     fn from_le_slice(bytes: &[u8]) -> Self;
+}
+
+impl FromLe for i64 {
+    fn from_le_slice(bytes: &[u8]) -> Self {
+        i64::from_le_bytes(bytes.try_into().expect("chunk of 8"))
+    }
 }
 
 impl FromLe for f32 {
@@ -382,6 +393,7 @@ fn check_header_shapes(op: &'static str, path: &Path, bytes: &[u8]) -> Result<()
     for (name, info) in metadata.tensors() {
         let dtype = match info.dtype {
             Dtype::F64 => DType::F64,
+            Dtype::I64 => DType::I64,
             // Other dtypes are refused by `decode`; size them as f32 here.
             _ => DType::F32,
         };

@@ -5,6 +5,14 @@
 //! optimizers and losses are written once. Each op dispatches on the dtype
 //! once, then runs a kernel monomorphised for `f32` or `f64`: there is no
 //! per-element dynamic dispatch.
+//!
+//! Besides the two float dtypes there is `int64` (PyTorch's `long`) for
+//! class ids, token ids, positions and the indices ops return. Every
+//! element type is a [`Scalar`]; the float ones are also [`Element`]s,
+//! which is what differentiable kernels need. Integer tensors never
+//! require grad. There is no separate `bool` dtype: masks are 0/1 tensors
+//! of the dtype of what they compare, as before (one dtype fewer for every
+//! kernel to handle, and `where_`/`masked_fill` read any non-zero as true).
 
 use std::fmt;
 
@@ -16,6 +24,8 @@ pub enum DType {
     F32,
     /// 64-bit float: use it for strict gradient checks.
     F64,
+    /// 64-bit signed integer (`torch.long`): class ids, tokens, indices.
+    I64,
 }
 
 impl DType {
@@ -23,8 +33,13 @@ impl DType {
     pub fn size_in_bytes(self) -> usize {
         match self {
             DType::F32 => 4,
-            DType::F64 => 8,
+            DType::F64 | DType::I64 => 8,
         }
+    }
+
+    /// True for `float32` and `float64` (`torch.dtype.is_floating_point`).
+    pub fn is_floating_point(self) -> bool {
+        matches!(self, DType::F32 | DType::F64)
     }
 }
 
@@ -33,7 +48,72 @@ impl fmt::Display for DType {
         f.write_str(match self {
             DType::F32 => "float32",
             DType::F64 => "float64",
+            DType::I64 => "int64",
         })
+    }
+}
+
+/// A type tensors can hold: `f32`, `f64` or `i64` (one per [`DType`]).
+///
+/// Reading values out (`to_vec`, `item`) and building tensors from data
+/// take any `Scalar`, converting between types as `as` casts do (floats to
+/// integers truncate toward zero).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a tensor element type",
+    label = "tensors hold `f32`, `f64` or `i64`, not `{Self}`",
+    note = "tensor element types: f32, f64, i64 (one per `DType` variant); class ids and indices are i64"
+)]
+pub trait Scalar:
+    Copy
+    + Default
+    + PartialOrd
+    + PartialEq
+    + fmt::Debug
+    + fmt::Display
+    + Send
+    + Sync
+    + 'static
+    + private::Sealed
+{
+    /// The runtime tag of this type.
+    const DTYPE: DType;
+    /// Converts from `f64` as an `as` cast does (rounding for `f32`).
+    fn from_f64(v: f64) -> Self;
+    /// Converts to `f64` (exact for floats, and for integers up to 2^53).
+    fn to_f64(self) -> f64;
+    /// Converts from `i64` as an `as` cast does.
+    fn from_i64(v: i64) -> Self;
+    /// Converts to `i64` as an `as` cast does (truncating floats).
+    fn to_i64(self) -> i64;
+    /// This value as another scalar type: exact between equal types and
+    /// for integers read as integers.
+    #[inline(always)]
+    fn cast<U: Scalar>(self) -> U {
+        if Self::DTYPE == DType::I64 {
+            U::from_i64(self.to_i64())
+        } else {
+            U::from_f64(self.to_f64())
+        }
+    }
+}
+
+impl Scalar for i64 {
+    const DTYPE: DType = DType::I64;
+    #[inline(always)]
+    fn from_f64(v: f64) -> Self {
+        v as i64
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    #[inline(always)]
+    fn from_i64(v: i64) -> Self {
+        v
+    }
+    #[inline(always)]
+    fn to_i64(self) -> i64 {
+        self
     }
 }
 
@@ -66,10 +146,8 @@ pub trait Element:
     + std::ops::SubAssign
     + std::ops::MulAssign
     + std::iter::Sum
-    + private::Sealed
+    + Scalar
 {
-    /// The runtime tag of this type.
-    const DTYPE: DType;
     /// 0.
     const ZERO: Self;
     /// 1.
@@ -78,10 +156,6 @@ pub trait Element:
     const NEG_INFINITY: Self;
     /// Positive infinity.
     const INFINITY: Self;
-    /// Converts from `f64` (rounding for `f32`).
-    fn from_f64(v: f64) -> Self;
-    /// Converts to `f64` (exact).
-    fn to_f64(self) -> f64;
     /// e^x.
     fn exp(self) -> Self;
     /// Natural logarithm.
@@ -124,6 +198,7 @@ pub(crate) mod private {
     pub trait Sealed {}
     impl Sealed for f32 {}
     impl Sealed for f64 {}
+    impl Sealed for i64 {}
 }
 
 /// Runs `$body` with `$T` bound to the Rust type of a runtime [`DType`].
@@ -140,19 +215,61 @@ macro_rules! dispatch {
                 type $T = f64;
                 $body
             }
+            $crate::dtype::DType::I64 => $crate::dtype::float_kernel_on_int(),
         }
     };
 }
 pub(crate) use dispatch;
 
+/// [`dispatch!`] over every dtype, integers included, for code that only
+/// moves or compares values (`$T: Scalar`).
+macro_rules! dispatch_scalar {
+    ($dtype:expr, $T:ident => $body:expr) => {
+        match $dtype {
+            $crate::dtype::DType::F32 => {
+                type $T = f32;
+                $body
+            }
+            $crate::dtype::DType::F64 => {
+                type $T = f64;
+                $body
+            }
+            $crate::dtype::DType::I64 => {
+                type $T = i64;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use dispatch_scalar;
+
+/// Where an `int64` tensor reached a float kernel. Ops refuse integer
+/// inputs up front ([`require_float`]) with an error naming them, so this
+/// is a bug in tapegrad if it is ever reached.
+#[cold]
+#[track_caller]
+pub(crate) fn float_kernel_on_int() -> ! {
+    panic!("tapegrad internal error: an int64 tensor reached a floating-point kernel")
+}
+
+/// The error for an op that needs a float tensor and got an integer one.
+pub(crate) fn require_float(op: &'static str, dtype: DType) -> crate::error::Result<()> {
+    if dtype.is_floating_point() {
+        return Ok(());
+    }
+    Err(crate::error::Error::invalid(
+        op,
+        format!(
+            "expected a floating-point tensor (float32 or float64), got {dtype}; convert with \
+             to_dtype(DType::F32)"
+        ),
+    ))
+}
+
 macro_rules! impl_element {
     ($t:ident, $dtype:expr, $tanh:path) => {
-        impl Element for $t {
+        impl Scalar for $t {
             const DTYPE: DType = $dtype;
-            const ZERO: Self = 0.0;
-            const ONE: Self = 1.0;
-            const NEG_INFINITY: Self = $t::NEG_INFINITY;
-            const INFINITY: Self = $t::INFINITY;
             #[inline(always)]
             fn from_f64(v: f64) -> Self {
                 v as $t
@@ -161,6 +278,21 @@ macro_rules! impl_element {
             fn to_f64(self) -> f64 {
                 self as f64
             }
+            #[inline(always)]
+            fn from_i64(v: i64) -> Self {
+                v as $t
+            }
+            #[inline(always)]
+            fn to_i64(self) -> i64 {
+                self as i64
+            }
+        }
+
+        impl Element for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            const NEG_INFINITY: Self = $t::NEG_INFINITY;
+            const INFINITY: Self = $t::INFINITY;
             #[inline(always)]
             fn exp(self) -> Self {
                 $t::exp(self)

@@ -274,6 +274,15 @@ impl IndexValue for usize {
     }
 }
 
+impl IndexValue for i64 {
+    fn exact_i64(self) -> Option<i64> {
+        Some(self)
+    }
+    fn text(self) -> String {
+        self.to_string()
+    }
+}
+
 impl IndexValue for f64 {
     fn exact_i64(self) -> Option<i64> {
         // 2^63 itself is not an i64; every float below it in magnitude that

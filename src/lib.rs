@@ -70,7 +70,7 @@ pub use autograd::{
     gradgradcheck, is_grad_enabled, no_grad, tape_len, trace, BackwardOptions, GradPath,
     GradcheckOptions, GradcheckReport, NoGradGuard, Trace, TraceEntry,
 };
-pub use dtype::{DType, Element};
+pub use dtype::{DType, Element, Scalar};
 pub use error::{Error, Result};
 pub use ops::view::ShapeArg;
 pub use shape::Shape;

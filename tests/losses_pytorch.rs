@@ -103,7 +103,7 @@ fn assert_close(what: &str, got: &Tensor, want: &Value, dtype: DType) {
     assert_eq!(got.dims(), want_t.dims(), "{what}: shape");
     let (rtol, atol) = match dtype {
         DType::F64 => (1e-6, 1e-12),
-        DType::F32 => (1e-5, 1e-6),
+        DType::F32 | DType::I64 => (1e-5, 1e-6),
     };
     for (k, (a, b)) in got
         .to_vec::<f64>()

@@ -115,7 +115,9 @@ fn amax_on_non_contiguous_and_f32_inputs() {
     let m = x32.amax(&[1], false);
     assert_eq!(m.dtype(), DType::F32);
     assert_eq!(m.to_vec::<f32>(), vec![5.0, 4.0]);
-    assert_eq!(x32.argmin(1, false).dtype(), DType::F32);
+    // Indices are int64 whatever the input's dtype, as in PyTorch.
+    assert_eq!(x32.argmin(1, false).dtype(), DType::I64);
+    assert_eq!(x32.argmin(1, false).to_vec::<i64>(), vec![0, 1]);
 }
 
 #[test]

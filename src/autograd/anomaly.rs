@@ -44,6 +44,9 @@ pub fn detect_anomaly<R>(f: impl FnOnce() -> Result<R>) -> Result<R> {
 
 /// True if every element is finite.
 pub(crate) fn all_finite(t: &Tensor) -> bool {
+    if !t.dtype().is_floating_point() {
+        return true;
+    }
     dispatch!(t.dtype(), T => t.with_contiguous::<T, _>(|d| d.iter().all(|v| Element::is_finite(*v))))
 }
 

@@ -1,6 +1,5 @@
 //! [`Dataset`]: features and labels held in memory.
 
-use crate::dtype::dispatch;
 use crate::error::{Error, Result};
 use crate::shape::Shape;
 use crate::tensor::create::seeded_rng;
@@ -127,7 +126,7 @@ pub(crate) fn gather_rows(t: &Tensor, indices: &[usize]) -> Tensor {
     let row: usize = t.dims()[1..].iter().product();
     let mut dims = t.dims().to_vec();
     dims[0] = indices.len();
-    dispatch!(t.dtype(), T => t.with_contiguous::<T, _>(|d| {
+    crate::dtype::dispatch_scalar!(t.dtype(), T => t.with_contiguous::<T, _>(|d| {
         let mut out = Vec::with_capacity(indices.len() * row);
         for &i in indices {
             out.extend_from_slice(&d[i * row..(i + 1) * row]);

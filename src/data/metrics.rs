@@ -1,8 +1,9 @@
 //! Classification metrics and label helpers.
 
+use crate::dtype::Scalar;
 use std::fmt;
 
-use crate::dtype::{dispatch, DType, Element};
+use crate::dtype::{dispatch, DType};
 use crate::error::{Error, Result};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
@@ -18,6 +19,7 @@ pub fn predicted_classes(scores: &Tensor) -> Result<Tensor> {
             scores.shape(),
         ));
     }
+    crate::dtype::require_float("predicted_classes", scores.dtype())?;
     let k = scores.dims()[1];
     Ok(
         dispatch!(scores.dtype(), T => scores.with_contiguous::<T, _>(|d| {
@@ -243,10 +245,10 @@ pub fn one_hot(labels: &Tensor, num_classes: usize, dtype: DType) -> Result<Tens
         ));
     }
     crate::tensor::create::check_alloc("one_hot", &[ids.len(), num_classes], dtype)?;
-    Ok(dispatch!(dtype, T => {
-        let mut out = vec![T::ZERO; ids.len() * num_classes];
+    Ok(crate::dtype::dispatch_scalar!(dtype, T => {
+        let mut out = vec![T::default(); ids.len() * num_classes];
         for (i, &c) in ids.iter().enumerate() {
-            out[i * num_classes + c] = T::ONE;
+            out[i * num_classes + c] = T::from_f64(1.0);
         }
         Tensor::from_parts(out, Shape::new(&[ids.len(), num_classes]))
     }))

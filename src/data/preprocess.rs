@@ -1,6 +1,7 @@
 //! [`Standardizer`]: per-feature standardisation fitted on training data.
 
-use crate::dtype::{dispatch, Element};
+use crate::dtype::dispatch;
+use crate::dtype::Scalar;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
@@ -41,6 +42,7 @@ impl Standardizer {
                 x.shape(),
             ));
         }
+        crate::dtype::require_float("Standardizer::fit", x.dtype())?;
         let (n, f) = (x.dims()[0], x.dims()[1]);
         let (mean, std) = dispatch!(x.dtype(), T => x.with_contiguous::<T, _>(|d| {
             let mut mean = vec![0.0f64; f];
@@ -87,6 +89,7 @@ impl Standardizer {
                 x.shape(),
             ));
         }
+        crate::dtype::require_float("Standardizer::transform", x.dtype())?;
         let f = self.mean.len();
         Ok(dispatch!(x.dtype(), T => x.with_contiguous::<T, _>(|d| {
             let out: Vec<T> = d

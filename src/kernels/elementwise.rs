@@ -4,7 +4,7 @@
 //! the same shape, and a scalar on either side. Everything else (broadcast,
 //! transposed views) goes through the strided walker.
 
-use crate::dtype::Element;
+use crate::dtype::Scalar;
 use crate::shape::{Dims, Shape};
 use crate::tensor::cache;
 use crate::tensor::layout::Layout;
@@ -14,7 +14,7 @@ use super::strided::for_each_offsets;
 
 /// `f` applied to every element, in row-major order.
 #[inline]
-pub(crate) fn map<T: Element>(x: &Tensor, f: impl Fn(T) -> T) -> Vec<T> {
+pub(crate) fn map<T: Scalar>(x: &Tensor, f: impl Fn(T) -> T) -> Vec<T> {
     x.with_contiguous::<T, _>(|d| cache::collect(d.iter().map(|&v| f(v))))
 }
 
@@ -35,12 +35,7 @@ pub(crate) fn broadcast_strides(layout: &Layout, out: &Shape) -> Dims {
 
 /// `f(a, b)` for every element of the broadcast shape `out`.
 #[inline]
-pub(crate) fn zip<T: Element>(
-    a: &Tensor,
-    b: &Tensor,
-    out: &Shape,
-    f: impl Fn(T, T) -> T,
-) -> Vec<T> {
+pub(crate) fn zip<T: Scalar>(a: &Tensor, b: &Tensor, out: &Shape, f: impl Fn(T, T) -> T) -> Vec<T> {
     let n = out.numel();
     let same_shape = a.shape() == out && b.shape() == out;
     if same_shape && a.is_contiguous() && b.is_contiguous() {
@@ -89,7 +84,7 @@ fn repeats_rows(small: &Shape, out: &Shape) -> bool {
 
 /// `f(x, row)` with `row` repeated along `x`, in row-major order.
 #[inline]
-fn rowwise<T: Element>(x: &[T], row: &[T], f: impl Fn(T, T) -> T) -> Vec<T> {
+fn rowwise<T: Scalar>(x: &[T], row: &[T], f: impl Fn(T, T) -> T) -> Vec<T> {
     let mut out = cache::with_capacity(x.len());
     for chunk in x.chunks_exact(row.len()) {
         out.extend(chunk.iter().zip(row).map(|(&p, &q)| f(p, q)));
@@ -98,7 +93,7 @@ fn rowwise<T: Element>(x: &[T], row: &[T], f: impl Fn(T, T) -> T) -> Vec<T> {
 }
 
 /// `f(c, a, b)` over the broadcast of three tensors (used by `where`).
-pub(crate) fn zip3<T: Element>(
+pub(crate) fn zip3<T: Scalar>(
     c: &Tensor,
     a: &Tensor,
     b: &Tensor,

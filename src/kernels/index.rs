@@ -2,13 +2,13 @@
 //! loops along one dim. Indices arrive already validated.
 
 use super::strided::for_each_offsets;
-use crate::dtype::Element;
+use crate::dtype::{Element, Scalar};
 use crate::tensor::layout::Layout;
 
 /// Writes (or, with `add`, adds) the elements `src_layout` addresses in
 /// `src` into `dst`, at the positions that `dst_strides` / `dst_offset`
 /// give for the same shape.
-pub(crate) fn copy_into<T: Element>(
+pub(crate) fn copy_into<T: Scalar + std::ops::AddAssign>(
     src: &[T],
     src_layout: &Layout,
     dst: &mut [T],
@@ -32,7 +32,7 @@ pub(crate) fn copy_into<T: Element>(
 /// `out[p] = src[p with coordinate dim replaced by idx[p]]` for every
 /// position `p` of `index_shape`, in row-major order (`idx` is the index
 /// tensor flattened row-major).
-pub(crate) fn gather_dim<T: Element>(
+pub(crate) fn gather_dim<T: Scalar>(
     src: &[T],
     layout: &Layout,
     dim: usize,

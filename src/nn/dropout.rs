@@ -1,5 +1,6 @@
 //! [`Dropout`] (`torch.nn.Dropout`).
 
+use crate::dtype::Scalar;
 use std::cell::RefCell;
 
 use rand::rngs::ChaCha12Rng;
@@ -59,6 +60,7 @@ impl Dropout {
 
 impl Module for Dropout {
     fn try_forward(&self, input: &Tensor) -> Result<Tensor> {
+        crate::dtype::require_float("Dropout", input.dtype())?;
         if !self.training || self.p == 0.0 {
             return Ok(input.clone());
         }

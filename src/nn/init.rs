@@ -14,6 +14,7 @@
 //! assert!(w.to_vec::<f32>().iter().all(|v| v.abs() <= bound));
 //! ```
 
+use crate::dtype::Scalar;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal, StandardUniform};
 
@@ -182,6 +183,7 @@ fn kaiming_std(tensor: &Tensor, mode: FanMode, nonlinearity: Nonlinearity) -> Re
 /// Initialisers write into the buffer directly, which is only possible for a
 /// contiguous tensor that no recorded op depends on.
 fn check_target(op: &'static str, tensor: &Tensor) -> Result<()> {
+    crate::dtype::require_float(op, tensor.dtype())?;
     if !tensor.is_leaf() {
         return Err(Error::invalid(
             op,

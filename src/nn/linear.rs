@@ -80,6 +80,7 @@ impl Linear {
     /// dtype. They are copied into fresh parameters, so the layer never
     /// aliases the tensors passed in.
     pub fn from_tensors(weight: &Tensor, bias: Option<&Tensor>) -> Result<Linear> {
+        crate::dtype::require_float("Linear::from_tensors", weight.dtype())?;
         if weight.ndim() != 2 {
             return Err(Error::bad_shape(
                 "Linear",

@@ -7,6 +7,7 @@
 use super::{panicking, same_dtype};
 use crate::autograd::function::{Accelerated, Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
+use crate::dtype::Scalar;
 use crate::dtype::{dispatch, Element};
 use crate::error::Result;
 use crate::kernels::elementwise::zip;
@@ -16,12 +17,30 @@ use crate::tensor::Tensor;
 
 /// Broadcasts the operands, runs `$f` elementwise, and returns the output
 /// (not yet recorded) with the broadcast shape.
+///
+/// With an `ints:` closure the op also takes two `int64` tensors (integer
+/// arithmetic wraps on overflow, as PyTorch's does); without one, integer
+/// operands are an error naming the op.
 macro_rules! forward {
     ($op:expr, $a:expr, $b:expr, |$x:ident, $y:ident| $body:expr) => {{
         let dtype = same_dtype($op, $a, $b)?;
+        crate::dtype::require_float($op, dtype)?;
+        forward!(@floats $op, $a, $b, dtype, |$x, $y| $body)
+    }};
+    ($op:expr, $a:expr, $b:expr, |$x:ident, $y:ident| $body:expr, ints: |$i:ident, $j:ident| $int_body:expr) => {{
+        let dtype = same_dtype($op, $a, $b)?;
+        if dtype == crate::dtype::DType::I64 {
+            let shape = Shape::broadcast($op, $a.shape(), $b.shape())?;
+            check_alloc($op, shape.dims(), dtype)?;
+            Tensor::from_parts(zip::<i64>($a, $b, &shape, |$i: i64, $j: i64| $int_body), shape)
+        } else {
+            forward!(@floats $op, $a, $b, dtype, |$x, $y| $body)
+        }
+    }};
+    (@floats $op:expr, $a:expr, $b:expr, $dtype:expr, |$x:ident, $y:ident| $body:expr) => {{
         let shape = Shape::broadcast($op, $a.shape(), $b.shape())?;
-        check_alloc($op, shape.dims(), dtype)?;
-        let out = dispatch!(dtype, T => {
+        check_alloc($op, shape.dims(), $dtype)?;
+        let out = dispatch!($dtype, T => {
             Tensor::from_parts(zip::<T>($a, $b, &shape, |$x: T, $y: T| $body), shape.clone())
         });
         out
@@ -52,7 +71,7 @@ impl Tensor {
     /// assert_eq!(a.add(&b).dims(), &[2, 3]);
     /// ```
     pub fn try_add(&self, other: &Tensor) -> Result<Tensor> {
-        let out = forward!("add", self, other, |x, y| x + y);
+        let out = forward!("add", self, other, |x, y| x + y, ints: |i, j| i.wrapping_add(j));
         record(out, &[self, other], |_| AddBackward {
             shapes: [self.shape().clone(), other.shape().clone()],
         })
@@ -61,7 +80,7 @@ impl Tensor {
 
     /// Element-wise `self - other` with broadcasting (`torch.sub`).
     pub fn try_sub(&self, other: &Tensor) -> Result<Tensor> {
-        let out = forward!("sub", self, other, |x, y| x - y);
+        let out = forward!("sub", self, other, |x, y| x - y, ints: |i, j| i.wrapping_sub(j));
         record(out, &[self, other], |_| SubBackward {
             shapes: [self.shape().clone(), other.shape().clone()],
         })
@@ -70,7 +89,7 @@ impl Tensor {
 
     /// Element-wise `self * other` with broadcasting (`torch.mul`).
     pub fn try_mul(&self, other: &Tensor) -> Result<Tensor> {
-        let out = forward!("mul", self, other, |x, y| x * y);
+        let out = forward!("mul", self, other, |x, y| x * y, ints: |i, j| i.wrapping_mul(j));
         record(out, &[self, other], |_| MulBackward {
             a: Saved::new(self),
             b: Saved::new(other),
@@ -106,7 +125,7 @@ impl Tensor {
     /// two are equal, each input receives half of the gradient, as in
     /// PyTorch. A NaN in either input gives NaN.
     pub fn try_maximum(&self, other: &Tensor) -> Result<Tensor> {
-        let out = forward!("maximum", self, other, |x, y| x.max_nan(y));
+        let out = forward!("maximum", self, other, |x, y| x.max_nan(y), ints: |i, j| i.max(j));
         record(out, &[self, other], |_| ExtremumBackward {
             a: Saved::new(self),
             b: Saved::new(other),
@@ -118,7 +137,7 @@ impl Tensor {
     /// Element-wise minimum with broadcasting (`torch.minimum`); ties split
     /// the gradient evenly.
     pub fn try_minimum(&self, other: &Tensor) -> Result<Tensor> {
-        let out = forward!("minimum", self, other, |x, y| x.min_nan(y));
+        let out = forward!("minimum", self, other, |x, y| x.min_nan(y), ints: |i, j| i.min(j));
         record(out, &[self, other], |_| ExtremumBackward {
             a: Saved::new(self),
             b: Saved::new(other),

@@ -7,7 +7,7 @@
 use super::{panicking, same_dtype};
 use crate::autograd::function::{Backward, BackwardCtx, GradInputs};
 use crate::autograd::tape::record;
-use crate::dtype::{dispatch, Element};
+use crate::dtype::{dispatch_scalar, DType, Scalar};
 use crate::error::Result;
 use crate::kernels::elementwise::{map, zip, zip3};
 use crate::shape::Shape;
@@ -21,8 +21,8 @@ macro_rules! comparison {
             let dtype = same_dtype($op, self, other)?;
             let shape = Shape::broadcast($op, self.shape(), other.shape())?;
             check_alloc($op, shape.dims(), dtype)?;
-            Ok(dispatch!(dtype, T => Tensor::from_parts(
-                zip::<T>(self, other, &shape, |$x, $y| if $test { T::ONE } else { T::ZERO }),
+            Ok(dispatch_scalar!(dtype, T => Tensor::from_parts(
+                zip::<T>(self, other, &shape, |$x, $y| T::from_f64(if $test { 1.0 } else { 0.0 })),
                 shape.clone(),
             )))
         }
@@ -30,12 +30,24 @@ macro_rules! comparison {
 
         #[doc = concat!("Compares every element with a scalar; see [`", stringify!($try_name), "`](Tensor::", stringify!($try_name), ").")]
         pub fn $try_scalar(&self, value: f64) -> Result<Tensor> {
-            Ok(dispatch!(self.dtype(), T => {
-                let $y = T::from_f64(value);
-                Tensor::from_parts(
-                    map::<T>(self, |$x| if $test { T::ONE } else { T::ZERO }),
-                    self.shape().clone(),
-                )
+            Ok(dispatch_scalar!(self.dtype(), T => {
+                let (one, zero) = (T::from_f64(1.0), T::from_f64(0.0));
+                // Integers are compared with the value as given (an int64
+                // tensor against 0.5 is not against 0); floats in their own
+                // precision, as PyTorch does.
+                let values = if T::DTYPE == DType::I64 {
+                    map::<T>(self, |v| {
+                        let ($x, $y) = (v.to_f64(), value);
+                        if $test { one } else { zero }
+                    })
+                } else {
+                    let threshold = T::from_f64(value);
+                    map::<T>(self, |v| {
+                        let ($x, $y) = (v, threshold);
+                        if $test { one } else { zero }
+                    })
+                };
+                Tensor::from_parts(values, self.shape().clone())
             }))
         }
         panicking!($scalar => $try_scalar(value: f64) -> Tensor);
@@ -80,10 +92,12 @@ impl Tensor {
         let cond = if condition.dtype() == dtype {
             condition.detach()
         } else {
-            condition.detach().try_to_dtype(dtype)?
+            // Any non-zero is true: made 0/1 before a conversion could
+            // truncate 0.5 to 0 (or a NaN condition could fail to convert).
+            condition.detach().try_ne_scalar(0.0)?.try_to_dtype(dtype)?
         };
-        let out = dispatch!(dtype, T => Tensor::from_parts(
-            zip3::<T>(&cond, x, y, &shape, |c, a, b| if c != T::ZERO { a } else { b }),
+        let out = dispatch_scalar!(dtype, T => Tensor::from_parts(
+            zip3::<T>(&cond, x, y, &shape, |c, a, b| if c != T::default() { a } else { b }),
             shape.clone(),
         ));
         record(out, &[x, y], |_| WhereBackward {

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use super::{panicking, same_dtype};
 use crate::autograd::function::{Backward, BackwardCtx, GradInputs};
 use crate::autograd::tape::record;
-use crate::dtype::{dispatch, Element};
+use crate::dtype::{dispatch, dispatch_scalar, require_float, DType, Scalar};
 use crate::error::{Error, Result};
 use crate::kernels::index::{copy_into, gather_dim, scatter_add_dim};
 use crate::shape::{normalize_dim, Dims, Shape};
@@ -54,6 +54,34 @@ pub(crate) fn checked_indices(
     dim: usize,
     size: usize,
 ) -> Result<Rc<[usize]>> {
+    let range = || {
+        if size == 0 {
+            "the dim is empty".to_string()
+        } else {
+            format!("valid indices are 0..={}", size - 1)
+        }
+    };
+    if index.dtype() == DType::I64 {
+        let raw = index.to_vec::<i64>();
+        let mut out = Vec::with_capacity(raw.len());
+        for (k, &v) in raw.iter().enumerate() {
+            match usize::try_from(v) {
+                Ok(i) if i < size => out.push(i),
+                _ => {
+                    let at = position(index.shape(), k);
+                    return Err(Error::index_out_of_range(
+                        op,
+                        v,
+                        dim,
+                        size,
+                        format!(" at index position {at} ({})", range()),
+                    ));
+                }
+            }
+        }
+        return Ok(out.into());
+    }
+    // Float indices (accepted for compatibility): integral values only.
     let raw = index.to_vec::<f64>();
     let mut out = Vec::with_capacity(raw.len());
     for (k, &v) in raw.iter().enumerate() {
@@ -63,23 +91,18 @@ pub(crate) fn checked_indices(
                 op,
                 format!(
                     "index {v} at index position {} is not a finite integer \
-                     (indices are float tensors holding integral values)",
+                     (indices are int64 tensors, or float tensors holding integral values)",
                     at()
                 ),
             ));
         }
         if v < 0.0 || v >= size as f64 {
-            let range = if size == 0 {
-                "the dim is empty".to_string()
-            } else {
-                format!("valid indices are 0..={}", size - 1)
-            };
             return Err(Error::index_out_of_range(
                 op,
                 v,
                 dim,
                 size,
-                format!(" at index position {} ({range})", at()),
+                format!(" at index position {} ({})", at(), range()),
             ));
         }
         out.push(v as usize);
@@ -179,8 +202,8 @@ impl Tensor {
     fn index_select_valid(&self, d: usize, idx: Rc<[usize]>) -> Result<Tensor> {
         let shape = with_size("index_select", self, d, idx.len())?;
         let strides = shape.contiguous_strides();
-        let out = dispatch!(self.dtype(), T => {
-            let mut data = vec![T::ZERO; shape.numel()];
+        let out = dispatch_scalar!(self.dtype(), T => {
+            let mut data = vec![T::default(); shape.numel()];
             self.with_strided::<T, _>(|src, layout| {
                 for (k, &i) in idx.iter().enumerate() {
                     copy_into(src, &slice_at(layout, d, i), &mut data, &strides, k * strides[d], false);
@@ -208,6 +231,7 @@ impl Tensor {
     /// assert_eq!(y.to_vec::<f32>(), vec![5.0, 0.0, 3.0]);
     /// ```
     pub fn try_index_add(&self, dim: isize, index: &Tensor, source: &Tensor) -> Result<Tensor> {
+        require_float("index_add", self.dtype())?;
         require_rank("index_add", self)?;
         let d = normalize_dim("index_add", dim, self.ndim())?;
         same_dtype("index_add", self, source)?;
@@ -275,7 +299,7 @@ impl Tensor {
     panicking!(gather => try_gather(dim: isize, index: &Tensor) -> Tensor);
 
     fn gather_valid(&self, d: usize, idx: Indices) -> Result<Tensor> {
-        let out = dispatch!(self.dtype(), T => {
+        let out = dispatch_scalar!(self.dtype(), T => {
             let data = self.with_strided::<T, _>(|src, layout| {
                 gather_dim(src, layout, d, &idx.values, idx.shape.dims())
             });
@@ -304,6 +328,7 @@ impl Tensor {
     ///            vec![0.0, 0.0, 11.0, 100.0, 1000.0, 0.0]);
     /// ```
     pub fn try_scatter_add(&self, dim: isize, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        require_float("scatter_add", self.dtype())?;
         require_rank("scatter_add", self)?;
         let d = normalize_dim("scatter_add", dim, self.ndim())?;
         same_dtype("scatter_add", self, src)?;
@@ -356,10 +381,10 @@ impl Tensor {
         dims.push(num_classes);
         check_alloc("one_hot", &dims, self.dtype())?;
         let shape = Shape(dims);
-        Ok(dispatch!(self.dtype(), T => {
-            let mut data = vec![T::ZERO; shape.numel()];
+        Ok(dispatch_scalar!(self.dtype(), T => {
+            let mut data = vec![T::default(); shape.numel()];
             for (k, &c) in ids.iter().enumerate() {
-                data[k * num_classes + c] = T::ONE;
+                data[k * num_classes + c] = T::from_f64(1.0);
             }
             Tensor::from_parts(data, shape)
         }))

@@ -7,7 +7,7 @@
 use super::panicking;
 use crate::autograd::function::{Backward, BackwardCtx, GradInputs};
 use crate::autograd::tape::record;
-use crate::dtype::{dispatch, Element};
+use crate::dtype::dispatch_scalar;
 use crate::error::{or_panic, Error, Result};
 use crate::kernels::index::copy_into;
 use crate::shape::{normalize_dim, Dims, Shape};
@@ -100,8 +100,8 @@ impl Tensor {
         check_alloc("pad_dim", &dims, self.dtype())?;
         let shape = Shape(dims);
         let strides = shape.contiguous_strides();
-        let out = dispatch!(self.dtype(), T => {
-            let mut data = vec![T::ZERO; shape.numel()];
+        let out = dispatch_scalar!(self.dtype(), T => {
+            let mut data = vec![T::default(); shape.numel()];
             self.with_strided::<T, _>(|src, layout| {
                 copy_into(src, layout, &mut data, &strides, before * strides[d], false)
             });
@@ -184,8 +184,8 @@ impl Tensor {
         let shape = Shape(dims);
         let strides = shape.contiguous_strides();
         let mut spans = Vec::with_capacity(tensors.len());
-        let out = dispatch!(dtype, T => {
-            let mut data = vec![T::ZERO; shape.numel()];
+        let out = dispatch_scalar!(dtype, T => {
+            let mut data = vec![T::default(); shape.numel()];
             let mut at = 0;
             for t in tensors {
                 t.with_strided::<T, _>(|src, layout| {

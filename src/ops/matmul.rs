@@ -10,7 +10,7 @@ use smallvec::SmallVec;
 use super::{panicking, same_dtype};
 use crate::autograd::function::{done, Accelerated, Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
-use crate::dtype::{dispatch, DType, Element};
+use crate::dtype::{dispatch, require_float, DType, Element};
 use crate::error::{Error, Result};
 use crate::kernels::gemm::{gemm, small_product, MatMut, MatRef, SMALL_GEMM};
 use crate::kernels::parallel;
@@ -121,6 +121,7 @@ fn broadcast_batch_strides(batch: &[usize], strides: &[usize], out: &[usize]) ->
 /// The forward shared by `matmul`, `mm` and `bmm` (they differ only in
 /// which shapes they accept).
 fn matmul_forward(op: &'static str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    require_float(op, a.dtype())?;
     let dtype = same_dtype(op, a, b)?;
     if a.ndim() == 0 || b.ndim() == 0 {
         return Err(Error::mismatch(

@@ -12,7 +12,7 @@ use super::panicking;
 use super::sum::{all_dims, reduced_shape};
 use crate::autograd::function::{done, Accelerated, Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
-use crate::dtype::{dispatch, DType, Element};
+use crate::dtype::{dispatch, require_float};
 use crate::error::{Error, Result};
 use crate::kernels::elementwise::zip3;
 use crate::kernels::reduce::{
@@ -56,29 +56,9 @@ fn reject_empty(op: &'static str, x: &Tensor, dims: &[usize]) -> Result<()> {
     Ok(())
 }
 
-/// Indices are stored as floats; `float32` holds integers exactly only up
-/// to 2^24, so refuse rather than return a rounded index.
-fn check_index_exact(op: &'static str, x: &Tensor, dims: &[usize]) -> Result<()> {
-    let slice: usize = dims.iter().map(|&d| x.dims()[d]).product();
-    if x.dtype() == DType::F32 && slice > (1 << 24) + 1 {
-        return Err(Error::bad_shape(
-            op,
-            format!(
-                "indices up to {} cannot all be represented exactly in float32 (exact up to 2^24); convert the input to float64",
-                slice - 1
-            ),
-            x.shape(),
-        ));
-    }
-    Ok(())
-}
-
-/// Indices as a float tensor of `x`'s dtype.
-fn index_tensor(x: &Tensor, pos: &[usize], shape: Shape) -> Tensor {
-    dispatch!(x.dtype(), T => Tensor::from_parts(
-        pos.iter().map(|&p| T::from_f64(p as f64)).collect::<Vec<T>>(),
-        shape,
-    ))
+/// Positions as an `int64` tensor, as PyTorch returns them.
+fn index_tensor(pos: &[usize], shape: Shape) -> Tensor {
+    Tensor::from_parts(pos.iter().map(|&p| p as i64).collect::<Vec<i64>>(), shape)
 }
 
 impl Tensor {
@@ -97,6 +77,7 @@ impl Tensor {
     /// assert_eq!(x.amax(&[], false).item::<f32>(), 5.0);
     /// ```
     pub fn try_amax(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        require_float("amax", self.dtype())?;
         let dims = reduction_dims("amax", self, dims)?;
         self.extremum("amax", "Amax", Extremum::Max, &dims, keepdim)
     }
@@ -105,6 +86,7 @@ impl Tensor {
     /// Minimum over `dims` (`torch.amin(x, dim, keepdim)`); ties share the
     /// gradient evenly, as for [`try_amax`](Tensor::try_amax).
     pub fn try_amin(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        require_float("amin", self.dtype())?;
         let dims = reduction_dims("amin", self, dims)?;
         self.extremum("amin", "Amin", Extremum::Min, &dims, keepdim)
     }
@@ -119,12 +101,14 @@ impl Tensor {
     /// assert_eq!(Tensor::new([1.0f32, 7.0, 3.0]).max().item::<f32>(), 7.0);
     /// ```
     pub fn try_max(&self) -> Result<Tensor> {
+        require_float("max", self.dtype())?;
         self.extremum("max", "Max", Extremum::Max, &all_dims(self.ndim()), false)
     }
     panicking!(max => try_max() -> Tensor);
 
     /// Minimum of all elements as a 0-d tensor (`torch.min(x)`).
     pub fn try_min(&self) -> Result<Tensor> {
+        require_float("min", self.dtype())?;
         self.extremum("min", "Min", Extremum::Min, &all_dims(self.ndim()), false)
     }
     panicking!(min => try_min() -> Tensor);
@@ -146,6 +130,7 @@ impl Tensor {
     /// assert_eq!(indices.to_vec::<f32>(), vec![1.0, 0.0]);
     /// ```
     pub fn try_max_dim(&self, dim: isize, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        require_float("max_dim", self.dtype())?;
         self.extremum_dim("max_dim", "MaxDim", Extremum::Max, dim, keepdim)
     }
     panicking!(max_dim => try_max_dim(dim: isize, keepdim: bool) -> (Tensor, Tensor));
@@ -153,6 +138,7 @@ impl Tensor {
     /// Minimum along `dim` and its index (`torch.min(x, dim, keepdim)`);
     /// see [`try_max_dim`](Tensor::try_max_dim).
     pub fn try_min_dim(&self, dim: isize, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        require_float("min_dim", self.dtype())?;
         self.extremum_dim("min_dim", "MinDim", Extremum::Min, dim, keepdim)
     }
     panicking!(min_dim => try_min_dim(dim: isize, keepdim: bool) -> (Tensor, Tensor));
@@ -168,6 +154,7 @@ impl Tensor {
     /// assert_eq!(x.argmax(1, false).to_vec::<f32>(), vec![1.0, 0.0]);
     /// ```
     pub fn try_argmax(&self, dim: isize, keepdim: bool) -> Result<Tensor> {
+        require_float("argmax", self.dtype())?;
         let dims = single_dim("argmax", self, dim)?;
         self.arg_extremum_of("argmax", Extremum::Max, &dims, keepdim)
     }
@@ -176,6 +163,7 @@ impl Tensor {
     /// Index of the minimum along `dim` (`torch.argmin(x, dim, keepdim)`);
     /// see [`try_argmax`](Tensor::try_argmax).
     pub fn try_argmin(&self, dim: isize, keepdim: bool) -> Result<Tensor> {
+        require_float("argmin", self.dtype())?;
         let dims = single_dim("argmin", self, dim)?;
         self.arg_extremum_of("argmin", Extremum::Min, &dims, keepdim)
     }
@@ -190,12 +178,14 @@ impl Tensor {
     /// assert_eq!(x.argmax_all().item::<f32>(), 2.0);
     /// ```
     pub fn try_argmax_all(&self) -> Result<Tensor> {
+        require_float("argmax_all", self.dtype())?;
         self.arg_extremum_of("argmax", Extremum::Max, &all_dims(self.ndim()), false)
     }
     panicking!(argmax_all => try_argmax_all() -> Tensor);
 
     /// Row-major flat index of the minimum of all elements (`torch.argmin(x)`).
     pub fn try_argmin_all(&self) -> Result<Tensor> {
+        require_float("argmin_all", self.dtype())?;
         self.arg_extremum_of("argmin", Extremum::Min, &all_dims(self.ndim()), false)
     }
     panicking!(argmin_all => try_argmin_all() -> Tensor);
@@ -216,6 +206,7 @@ impl Tensor {
     /// assert!((y - (1e4 + 2f64.ln())).abs() < 1e-9);
     /// ```
     pub fn try_logsumexp(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        require_float("logsumexp", self.dtype())?;
         let dims = reduction_dims("logsumexp", self, dims)?;
         let kept = kept_shape(self.shape(), &dims);
         let shape = reduced_shape(self.shape(), &dims, keepdim);
@@ -247,6 +238,7 @@ impl Tensor {
     /// assert_eq!(x.var(&[0], 0, false).item::<f32>(), 1.25);
     /// ```
     pub fn try_var(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Tensor> {
+        require_float("var", self.dtype())?;
         let dims = reduction_dims("var", self, dims)?;
         self.variance(&dims, correction, keepdim)
     }
@@ -259,6 +251,7 @@ impl Tensor {
     /// Where the standard deviation is 0 (a constant slice) the gradient is
     /// 0 rather than NaN, as in PyTorch's `std_backward`.
     pub fn try_std(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Tensor> {
+        require_float("std", self.dtype())?;
         let dims = reduction_dims("std", self, dims)?;
         let var = self.variance(&dims, correction, keepdim)?;
         // sqrt has an infinite slope at 0; route those slots around it so
@@ -299,14 +292,13 @@ impl Tensor {
     ) -> Result<(Tensor, Tensor)> {
         let dims = single_dim(op, self, dim)?;
         reject_empty(op, self, &dims)?;
-        check_index_exact(op, self, &dims)?;
         let kept = kept_shape(self.shape(), &dims);
         let shape = reduced_shape(self.shape(), &dims, keepdim);
         let (values, pos) = dispatch!(self.dtype(), T => {
             let (best, pos) = arg_extremum::<T>(self, &dims, which);
             (Tensor::from_parts(best, shape.clone()), pos)
         });
-        let indices = index_tensor(self, &pos, shape);
+        let indices = index_tensor(&pos, shape);
         let values = record(values, &[self], |_| ExtremumBackward {
             name,
             x: Saved::new(self),
@@ -324,10 +316,8 @@ impl Tensor {
         keepdim: bool,
     ) -> Result<Tensor> {
         reject_empty(op, self, dims)?;
-        check_index_exact(op, self, dims)?;
         let pos = dispatch!(self.dtype(), T => arg_extremum::<T>(self, dims, which).1);
         Ok(index_tensor(
-            self,
             &pos,
             reduced_shape(self.shape(), dims, keepdim),
         ))

@@ -8,6 +8,7 @@
 use super::panicking;
 use crate::autograd::function::{done, Accelerated, Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
+use crate::dtype::Scalar;
 use crate::dtype::{dispatch, Element};
 use crate::error::{Error, Result};
 use crate::kernels::elementwise::map;
@@ -84,6 +85,7 @@ fn checked(op: &'static str, c: f64) -> Result<()> {
 }
 
 fn scalar_op(x: &Tensor, op: ScalarOp) -> Result<Tensor> {
+    crate::dtype::require_float(op.name(), x.dtype())?;
     let out = op.apply(x);
     record(out, &[x], |out| ScalarBackward {
         op,

@@ -3,7 +3,7 @@
 use super::panicking;
 use crate::autograd::function::{Backward, BackwardCtx, GradInputs};
 use crate::autograd::tape::record;
-use crate::dtype::dispatch;
+use crate::dtype::{dispatch, require_float};
 use crate::error::{Error, Result};
 use crate::kernels::reduce::{kept_shape, sum_dims};
 use crate::shape::{normalize_dims, Dims, Shape};
@@ -33,6 +33,7 @@ pub(crate) fn all_dims(rank: usize) -> Dims {
 impl Tensor {
     /// Sum of all elements, as a 0-d tensor (`torch.sum`).
     pub fn try_sum(&self) -> Result<Tensor> {
+        require_float("sum", self.dtype())?;
         self.sum_over(&all_dims(self.ndim()), false)
     }
     panicking!(sum => try_sum() -> Tensor);
@@ -50,6 +51,7 @@ impl Tensor {
     /// An empty `dims` list reduces every dim, as `torch.sum(x, dim=[])` and
     /// `torch.amax` do.
     pub fn try_sum_dims(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        require_float("sum_dims", self.dtype())?;
         if dims.is_empty() {
             return self.sum_over(&all_dims(self.ndim()), keepdim);
         }
@@ -60,6 +62,7 @@ impl Tensor {
 
     /// Sum over one dim (`torch.sum(x, dim)`).
     pub fn try_sum_dim(&self, dim: isize, keepdim: bool) -> Result<Tensor> {
+        require_float("sum_dim", self.dtype())?;
         self.try_sum_dims(&[dim], keepdim)
     }
     panicking!(sum_dim => try_sum_dim(dim: isize, keepdim: bool) -> Tensor);
@@ -84,6 +87,7 @@ impl Tensor {
     /// assert_eq!(g.sum_to(&[2, 1]).to_vec::<f32>(), vec![12.0, 12.0]);
     /// ```
     pub fn try_sum_to(&self, shape: impl Into<Shape>) -> Result<Tensor> {
+        require_float("sum_to", self.dtype())?;
         let target: Shape = shape.into();
         if self.shape() == &target {
             return Ok(self.clone());
@@ -123,6 +127,7 @@ impl Tensor {
     /// Mean of all elements (`torch.mean`); NaN for an empty tensor, as in
     /// PyTorch.
     pub fn try_mean(&self) -> Result<Tensor> {
+        require_float("mean", self.dtype())?;
         let n = self.numel();
         self.try_sum()?.try_div_scalar(n as f64)
     }
@@ -131,6 +136,7 @@ impl Tensor {
     /// Mean over the given dims (`torch.mean(x, dim, keepdim)`).
     /// An empty `dims` list averages over every dim.
     pub fn try_mean_dims(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        require_float("mean_dims", self.dtype())?;
         let norm = if dims.is_empty() {
             all_dims(self.ndim())
         } else {
@@ -147,6 +153,7 @@ impl Tensor {
 
     /// Mean over one dim.
     pub fn try_mean_dim(&self, dim: isize, keepdim: bool) -> Result<Tensor> {
+        require_float("mean_dim", self.dtype())?;
         self.try_mean_dims(&[dim], keepdim)
     }
     panicking!(mean_dim => try_mean_dim(dim: isize, keepdim: bool) -> Tensor);

@@ -68,6 +68,7 @@ pub(crate) trait UnaryRule: Copy + 'static {
 
 /// Applies a unary op and records it.
 pub(crate) fn unary<R: UnaryRule>(x: &Tensor, rule: R) -> Result<Tensor> {
+    crate::dtype::require_float(R::NAME, x.dtype())?;
     let out = dispatch!(x.dtype(), T => {
         Tensor::from_parts(map(x, |v: T| rule.value(v)), x.shape().clone())
     });

@@ -189,7 +189,7 @@ pub(crate) fn unaliased(g: Tensor, written: &[&Tensor]) -> Tensor {
 impl Tensor {
     /// A deep copy with its own buffer.
     pub(crate) fn contiguous_copy(&self) -> Tensor {
-        crate::dtype::dispatch!(self.dtype(), T => {
+        crate::dtype::dispatch_scalar!(self.dtype(), T => {
             Tensor::from_parts(self.with_contiguous::<T, _>(|d| d.to_vec()), self.shape().clone())
         })
     }

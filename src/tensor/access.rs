@@ -2,7 +2,7 @@
 
 use super::layout::Layout;
 use super::Tensor;
-use crate::dtype::{dispatch, Element};
+use crate::dtype::{dispatch_scalar, Scalar};
 use crate::error::{or_panic, Error, Result};
 use crate::kernels::strided::for_each_offsets;
 
@@ -15,14 +15,14 @@ impl Tensor {
     /// let t = Tensor::new([[1.0f32, 2.0], [3.0, 4.0]]).transpose(0, 1);
     /// assert_eq!(t.to_vec::<f64>(), vec![1.0, 3.0, 2.0, 4.0]);
     /// ```
-    pub fn to_vec<T: Element>(&self) -> Vec<T> {
-        dispatch!(self.dtype(), S => {
-            self.with_contiguous::<S, _>(|data| data.iter().map(|&v| T::from_f64(v.to_f64())).collect())
+    pub fn to_vec<T: Scalar>(&self) -> Vec<T> {
+        dispatch_scalar!(self.dtype(), S => {
+            self.with_contiguous::<S, _>(|data| data.iter().map(|&v| v.cast::<T>()).collect())
         })
     }
 
     /// The value of a one-element tensor (`torch.Tensor.item`).
-    pub fn try_item<T: Element>(&self) -> Result<T> {
+    pub fn try_item<T: Scalar>(&self) -> Result<T> {
         if self.numel() != 1 {
             return Err(Error::bad_shape(
                 "item",
@@ -40,7 +40,7 @@ impl Tensor {
     /// assert_eq!(Tensor::new([2.0f32, 3.0]).sum().item::<f32>(), 5.0);
     /// ```
     #[track_caller]
-    pub fn item<T: Element>(&self) -> T {
+    pub fn item<T: Scalar>(&self) -> T {
         or_panic(self.try_item())
     }
 
@@ -71,7 +71,7 @@ impl Tensor {
                 "the destination must be contiguous",
             ));
         }
-        dispatch!(self.dtype(), T => {
+        dispatch_scalar!(self.dtype(), T => {
             let values = src.with_contiguous::<T, _>(|d| d.to_vec());
             self.update_data::<T>(|dst| dst.copy_from_slice(&values));
         });
@@ -89,7 +89,7 @@ impl Tensor {
     ///
     /// `T` must be this tensor's element type (callers dispatch on `dtype()`).
     #[inline]
-    pub(crate) fn with_contiguous<T: Element, R>(&self, f: impl FnOnce(&[T]) -> R) -> R {
+    pub(crate) fn with_contiguous<T: Scalar, R>(&self, f: impl FnOnce(&[T]) -> R) -> R {
         let buffer = self.storage.borrow();
         let data = buffer
             .slice::<T>()
@@ -103,7 +103,7 @@ impl Tensor {
 
     /// Runs `f` on the whole buffer and the layout that indexes it.
     #[inline]
-    pub(crate) fn with_strided<T: Element, R>(&self, f: impl FnOnce(&[T], &Layout) -> R) -> R {
+    pub(crate) fn with_strided<T: Scalar, R>(&self, f: impl FnOnce(&[T], &Layout) -> R) -> R {
         let buffer = self.storage.borrow();
         let data = buffer
             .slice::<T>()
@@ -127,7 +127,7 @@ impl Tensor {
 
     /// Mutates the elements in place (row-major). Only for contiguous tensors;
     /// used by optimizers and [`copy_`](Tensor::copy_), never by ops.
-    pub(crate) fn update_data<T: Element>(&self, f: impl FnOnce(&mut [T])) {
+    pub(crate) fn update_data<T: Scalar>(&self, f: impl FnOnce(&mut [T])) {
         assert!(
             self.is_contiguous(),
             "tapegrad internal error: in-place update of a view"
@@ -142,7 +142,7 @@ impl Tensor {
 }
 
 /// Copies the elements a layout addresses into a new row-major vector.
-pub(crate) fn gather<T: Element>(data: &[T], layout: &Layout) -> Vec<T> {
+pub(crate) fn gather<T: Scalar>(data: &[T], layout: &Layout) -> Vec<T> {
     let mut out = super::cache::with_capacity(layout.numel());
     for_each_offsets(
         layout.shape.dims(),

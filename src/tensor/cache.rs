@@ -17,7 +17,7 @@
 
 use std::cell::RefCell;
 
-use crate::dtype::{DType, Element};
+use crate::dtype::{DType, Scalar};
 
 /// Smaller buffers go straight back to the allocator, which serves them
 /// quickly from its own free lists.
@@ -35,6 +35,7 @@ const MAX_ENTRIES: usize = 128;
 pub(crate) struct Cache {
     f32: Vec<Vec<f32>>,
     f64: Vec<Vec<f64>>,
+    i64: Vec<Vec<i64>>,
     bytes: usize,
 }
 
@@ -43,6 +44,7 @@ impl Cache {
         Cache {
             f32: Vec::new(),
             f64: Vec::new(),
+            i64: Vec::new(),
             bytes: 0,
         }
     }
@@ -50,10 +52,11 @@ impl Cache {
 
 /// The list of buffers of `T` (a constant choice once `T` is concrete).
 #[inline]
-fn list<T: Element>(cache: &mut Cache) -> &mut Vec<Vec<T>> {
+fn list<T: Scalar>(cache: &mut Cache) -> &mut Vec<Vec<T>> {
     let list: &mut dyn std::any::Any = match T::DTYPE {
         DType::F32 => &mut cache.f32,
         DType::F64 => &mut cache.f64,
+        DType::I64 => &mut cache.i64,
     };
     list.downcast_mut()
         .expect("tapegrad internal error: DTYPE names another type")
@@ -71,7 +74,7 @@ fn bytes_of<T>(capacity: usize) -> usize {
 /// huge buffers, and any buffer while the thread is shutting down, are
 /// simply freed.
 #[inline]
-pub(crate) fn recycle<T: Element>(buffer: Vec<T>) {
+pub(crate) fn recycle<T: Scalar>(buffer: Vec<T>) {
     // Most tensors are small: decide that here, inline, and keep the
     // thread-local lookup out of their path (W3 in docs/benchmarks.md).
     if bytes_of::<T>(buffer.capacity()) >= MIN_BYTES {
@@ -80,7 +83,7 @@ pub(crate) fn recycle<T: Element>(buffer: Vec<T>) {
 }
 
 #[inline(never)]
-fn keep<T: Element>(buffer: Vec<T>) {
+fn keep<T: Scalar>(buffer: Vec<T>) {
     let bytes = bytes_of::<T>(buffer.capacity());
     if bytes > MAX_BYTES {
         return;
@@ -107,7 +110,7 @@ fn keep<T: Element>(buffer: Vec<T>) {
 /// A cached buffer with capacity exactly `len`, if there is one: emptied,
 /// or with `full` one whose length is also `len`, contents kept.
 #[inline(never)]
-fn take<T: Element>(len: usize, full: bool) -> Option<Vec<T>> {
+fn take<T: Scalar>(len: usize, full: bool) -> Option<Vec<T>> {
     CACHE
         .try_with(|cache| {
             let mut cache = cache.try_borrow_mut().ok()?;
@@ -139,7 +142,7 @@ pub(crate) fn worth_keeping<T>(capacity: usize) -> bool {
 /// An empty vector with room for `len` elements, from the cache if it
 /// holds one of that size.
 #[inline]
-pub(crate) fn with_capacity<T: Element>(len: usize) -> Vec<T> {
+pub(crate) fn with_capacity<T: Scalar>(len: usize) -> Vec<T> {
     if is_large::<T>(len) {
         if let Some(buffer) = take(len, false) {
             return buffer;
@@ -151,7 +154,7 @@ pub(crate) fn with_capacity<T: Element>(len: usize) -> Vec<T> {
 /// The items of `iter` collected into a cached buffer if there is one of
 /// that size (small results are collected as usual).
 #[inline]
-pub(crate) fn collect<T: Element>(iter: impl ExactSizeIterator<Item = T>) -> Vec<T> {
+pub(crate) fn collect<T: Scalar>(iter: impl ExactSizeIterator<Item = T>) -> Vec<T> {
     let len = iter.len();
     if is_large::<T>(len) {
         if let Some(mut buffer) = take(len, false) {
@@ -166,25 +169,25 @@ pub(crate) fn collect<T: Element>(iter: impl ExactSizeIterator<Item = T>) -> Vec
 /// zeros), for a caller that overwrites them all, such as a GEMM with
 /// `β = 0`: a reused buffer then costs no `memset`.
 #[inline]
-pub(crate) fn scratch<T: Element>(len: usize) -> Vec<T> {
+pub(crate) fn scratch<T: Scalar>(len: usize) -> Vec<T> {
     if is_large::<T>(len) {
         if let Some(buffer) = take(len, true) {
             return buffer;
         }
     }
-    vec![T::ZERO; len]
+    vec![T::default(); len]
 }
 
 /// `len` zeros, in a cached buffer if there is one of that size.
 #[inline]
-pub(crate) fn zeroed<T: Element>(len: usize) -> Vec<T> {
+pub(crate) fn zeroed<T: Scalar>(len: usize) -> Vec<T> {
     if is_large::<T>(len) {
         if let Some(mut buffer) = take(len, false) {
-            buffer.resize(len, T::ZERO);
+            buffer.resize(len, T::default());
             return buffer;
         }
     }
-    vec![T::ZERO; len]
+    vec![T::default(); len]
 }
 
 /// Frees every buffer the calling thread's cache holds (tensors that are

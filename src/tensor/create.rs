@@ -1,22 +1,24 @@
 //! Constructors: from data, filled, ranges, identity, random.
 
+use crate::dtype::Scalar;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal, StandardUniform};
 
 use super::Tensor;
-use crate::dtype::{dispatch, DType, Element};
+use crate::dtype::{dispatch, dispatch_scalar, require_float, DType, Element};
 use crate::error::{or_panic, Error, Result};
 use crate::shape::Shape;
 
 /// Data that [`Tensor::new`] accepts: a scalar or (nested) fixed-size arrays
-/// of `f32` or `f64`. Arrays are rectangular by construction, so `new`
+/// of `f32` or `f64` (a float tensor of that dtype) or of integers (`i64`,
+/// `i32`, `u32`, `usize`: an `int64` tensor, as `torch.tensor([0, 1])` is). Arrays are rectangular by construction, so `new`
 /// cannot fail.
 ///
 /// Other element types do not compile (and the compiler's note lists what
 /// is accepted):
 ///
 /// ```compile_fail
-/// let t = tapegrad::Tensor::new([1i32, 2, 3]);
+/// let t = tapegrad::Tensor::new([true, false]);
 /// ```
 ///
 /// For a `Vec`, use [`Tensor::from_vec`] with a shape, or `Tensor::from(vec)`
@@ -24,12 +26,12 @@ use crate::shape::Shape;
 // The list in the note is the one place to extend when a dtype is added.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be turned into a tensor by `Tensor::new`",
-    label = "expected an f32 or f64 scalar, or nested fixed-size arrays of them",
-    note = "tensor element types: f32, f64; a `Vec` goes through `Tensor::from_vec(v, &shape)` or `Tensor::from(v)`"
+    label = "expected an f32, f64 or integer scalar, or nested fixed-size arrays of them",
+    note = "tensor element types: f32, f64, and i64 for class ids and indices (from i64, i32, u32 or usize); a `Vec` goes through `Tensor::from_vec(v, &shape)` or `Tensor::from(v)`"
 )]
 pub trait TensorData {
     /// The element type, which becomes the tensor's dtype.
-    type Elem: Element;
+    type Elem: Scalar;
     /// Appends this value's shape (outermost first) to `dims`.
     fn push_dims(&self, dims: &mut Vec<usize>);
     /// Appends the elements in row-major order.
@@ -51,6 +53,22 @@ impl TensorData for f64 {
         out.push(*self);
     }
 }
+
+/// Integers become `int64` elements.
+macro_rules! integer_data {
+    ($($t:ty),*) => {$(
+        impl TensorData for $t {
+            type Elem = i64;
+            fn push_dims(&self, _: &mut Vec<usize>) {}
+            fn push_values(&self, out: &mut Vec<i64>) {
+                // Values beyond i64 (usize or u32 never are in practice on
+                // the platforms Rust supports for this crate) saturate.
+                out.push(i64::try_from(*self).unwrap_or(i64::MAX));
+            }
+        }
+    )*};
+}
+integer_data!(i64, i32, u32, usize);
 
 impl<D: TensorData, const N: usize> TensorData for [D; N] {
     type Elem = D::Elem;
@@ -82,6 +100,10 @@ impl Tensor {
     /// assert_eq!(t.dims(), &[2, 3]);
     /// assert_eq!(t.dtype(), DType::F32);
     /// assert_eq!(Tensor::new(2.5f64).dtype(), DType::F64);
+    /// // Integers make an int64 tensor: class ids, token ids.
+    /// let labels = Tensor::new([0, 1, 1, 0]);
+    /// assert_eq!(labels.dtype(), DType::I64);
+    /// assert_eq!(labels.to_vec::<i64>(), vec![0, 1, 1, 0]);
     /// ```
     pub fn new<D: TensorData>(data: D) -> Tensor {
         let mut dims = Vec::new();
@@ -104,7 +126,7 @@ impl Tensor {
     /// assert_eq!(t.to_vec::<f32>()[4], 5.0);
     /// assert!(Tensor::from_vec(vec![1.0f32; 5], &[2, 3]).is_err());
     /// ```
-    pub fn from_vec<T: Element>(data: Vec<T>, shape: impl Into<Shape>) -> Result<Tensor> {
+    pub fn from_vec<T: Scalar>(data: Vec<T>, shape: impl Into<Shape>) -> Result<Tensor> {
         let shape = shape.into();
         let numel = check_alloc("from_vec", shape.dims(), T::DTYPE)?;
         if data.len() != numel {
@@ -137,7 +159,7 @@ impl Tensor {
     pub fn full_dtype(shape: impl Into<Shape>, value: f64, dtype: DType) -> Tensor {
         let shape = shape.into();
         let n = or_panic(check_alloc("full", shape.dims(), dtype));
-        dispatch!(dtype, T => Tensor::from_parts(vec![T::from_f64(value); n], shape))
+        dispatch_scalar!(dtype, T => Tensor::from_parts(vec![T::from_f64(value); n], shape))
     }
 
     /// A `float32` tensor of zeros (`torch.zeros`).
@@ -194,7 +216,7 @@ impl Tensor {
         }
         let n = count as usize;
         check_alloc("arange", &[n], dtype)?;
-        Ok(dispatch!(dtype, T => {
+        Ok(dispatch_scalar!(dtype, T => {
             let data: Vec<T> = (0..n).map(|i| T::from_f64(start + i as f64 * step)).collect();
             Tensor::from_parts(data, Shape::new(&[n]))
         }))
@@ -208,10 +230,10 @@ impl Tensor {
     /// [`eye`](Tensor::eye) with a chosen dtype.
     pub fn eye_dtype(n: usize, dtype: DType) -> Tensor {
         or_panic(check_alloc("eye", &[n, n], dtype));
-        dispatch!(dtype, T => {
-            let mut data = vec![T::ZERO; n * n];
+        dispatch_scalar!(dtype, T => {
+            let mut data = vec![T::from_f64(0.0); n * n];
             for i in 0..n {
-                data[i * n + i] = T::ONE;
+                data[i * n + i] = T::from_f64(1.0);
             }
             Tensor::from_parts(data, Shape::new(&[n, n]))
         })
@@ -281,6 +303,7 @@ where
     R: Rng + ?Sized,
     D: Distribution<f32> + Distribution<f64>,
 {
+    or_panic(require_float(op, dtype));
     let n = or_panic(check_alloc(op, shape.dims(), dtype));
     dispatch!(dtype, T => {
         let data: Vec<T> = (0..n).map(|_| dist.sample(rng)).collect();

@@ -18,6 +18,8 @@ const EDGE_ITEMS: usize = 3;
 
 /// How every element of one tensor is written.
 enum NumberStyle {
+    /// An int64 tensor: `3`, as PyTorch prints `tensor([0, 1, 3])`.
+    Int,
     Integer,
     Fixed,
     Scientific,
@@ -56,6 +58,7 @@ fn format_number(v: f64, style: &NumberStyle) -> String {
         return if v > 0.0 { "inf".into() } else { "-inf".into() };
     }
     match style {
+        NumberStyle::Int => format!("{v:.0}"),
         NumberStyle::Integer => format!("{v:.0}."),
         NumberStyle::Fixed => format!("{v:.4}"),
         NumberStyle::Scientific => {
@@ -137,11 +140,24 @@ impl Tensor {
         // Only the elements that will be printed decide the number style.
         let mut shown = Vec::new();
         collect_shown(dims, &strides, 0, 0, summarize, &mut |o| shown.push(o));
-        let style = choose_style(&shown.iter().map(|&o| values[o]).collect::<Vec<_>>());
+        let style = if self.dtype() == crate::DType::I64 {
+            NumberStyle::Int
+        } else {
+            choose_style(&shown.iter().map(|&o| values[o]).collect::<Vec<_>>())
+        };
+        // Integers are printed from their exact values (f64 is exact only
+        // up to 2^53).
+        let ints: Vec<i64> = match style {
+            NumberStyle::Int => self.to_vec(),
+            _ => Vec::new(),
+        };
         let mut cells = vec![String::new(); values.len()];
         let mut width = 0;
         for &o in &shown {
-            cells[o] = format_number(values[o], &style);
+            cells[o] = match style {
+                NumberStyle::Int => ints[o].to_string(),
+                _ => format_number(values[o], &style),
+            };
             width = width.max(cells[o].len());
         }
         let printer = Printer {

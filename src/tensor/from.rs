@@ -31,6 +31,40 @@ impl From<Vec<f64>> for Tensor {
     }
 }
 
+/// A 1-d `int64` tensor from a vector, without a copy (class ids, tokens).
+///
+/// ```
+/// use tapegrad::{DType, Tensor};
+/// let ids: Tensor = vec![2i64, 0, 1].into();
+/// assert_eq!(ids.dtype(), DType::I64);
+/// let positions: Tensor = [0usize, 1, 2].as_slice().into();
+/// assert_eq!(positions.to_vec::<i64>(), vec![0, 1, 2]);
+/// ```
+impl From<Vec<i64>> for Tensor {
+    fn from(data: Vec<i64>) -> Tensor {
+        let shape = Shape::new(&[data.len()]);
+        Tensor::from_parts(data, shape)
+    }
+}
+
+/// A 1-d `int64` tensor copied from a slice of `i64`.
+impl From<&[i64]> for Tensor {
+    fn from(data: &[i64]) -> Tensor {
+        Tensor::from(data.to_vec())
+    }
+}
+
+/// A 1-d `int64` tensor of positions or indices.
+impl From<&[usize]> for Tensor {
+    fn from(data: &[usize]) -> Tensor {
+        Tensor::from(
+            data.iter()
+                .map(|&i| i64::try_from(i).unwrap_or(i64::MAX))
+                .collect::<Vec<i64>>(),
+        )
+    }
+}
+
 /// A 1-d `float32` tensor copied from a slice.
 impl From<&[f32]> for Tensor {
     fn from(data: &[f32]) -> Tensor {

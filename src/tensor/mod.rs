@@ -74,7 +74,7 @@ pub struct Tensor {
 
 impl Tensor {
     /// Wraps a typed vector; the length must match the shape.
-    pub(crate) fn from_parts<T: crate::Element>(data: Vec<T>, shape: Shape) -> Tensor {
+    pub(crate) fn from_parts<T: crate::dtype::Scalar>(data: Vec<T>, shape: Shape) -> Tensor {
         debug_assert_eq!(data.len(), shape.numel());
         Tensor {
             storage: storage_from_vec(data),
@@ -158,6 +158,16 @@ impl Tensor {
     ///
     /// Fails on a tensor produced by a recorded op: detach it first.
     pub fn try_requires_grad_(self, requires_grad: bool) -> Result<Tensor> {
+        if requires_grad && !self.dtype().is_floating_point() {
+            return Err(Error::autograd(
+                "requires_grad_",
+                format!(
+                    "only floating-point tensors can require grad, and this one is {}; \
+                     convert with to_dtype(DType::F32) first",
+                    self.dtype()
+                ),
+            ));
+        }
         let meta = match (&self.meta, requires_grad) {
             (GradMeta::Node(_), _) => {
                 return Err(Error::autograd(

@@ -18,7 +18,7 @@ use ndarray::{ArrayD, IxDyn};
 
 use super::storage::Buffer;
 use super::Tensor;
-use crate::dtype::Element;
+use crate::dtype::Scalar;
 use crate::error::{Error, Result};
 use crate::shape::Shape;
 
@@ -34,7 +34,7 @@ use crate::shape::Shape;
 /// let back = ndarray::ArrayD::<f32>::try_from(&t).unwrap();
 /// assert_eq!(back[[1, 2]], 6.0);
 /// ```
-impl<T: Element> From<ArrayD<T>> for Tensor {
+impl<T: Scalar> From<ArrayD<T>> for Tensor {
     fn from(array: ArrayD<T>) -> Tensor {
         let shape = Shape::new(array.shape());
         let data = if array.is_standard_layout() {
@@ -57,7 +57,7 @@ impl<T: Element> From<ArrayD<T>> for Tensor {
 
 /// A copy of the tensor's values as an array; an error if its dtype is not
 /// `T` (convert first with `to_dtype`).
-impl<T: Element> TryFrom<&Tensor> for ArrayD<T> {
+impl<T: Scalar> TryFrom<&Tensor> for ArrayD<T> {
     type Error = Error;
 
     fn try_from(t: &Tensor) -> Result<ArrayD<T>> {
@@ -77,7 +77,7 @@ impl<T: Element> TryFrom<&Tensor> for ArrayD<T> {
 /// let a = ndarray::ArrayD::<f64>::try_from(t).unwrap(); // moved, not copied
 /// assert_eq!(a.as_slice().unwrap(), &[1.0, 2.0, 3.0]);
 /// ```
-impl<T: Element> TryFrom<Tensor> for ArrayD<T> {
+impl<T: Scalar> TryFrom<Tensor> for ArrayD<T> {
     type Error = Error;
 
     fn try_from(t: Tensor) -> Result<ArrayD<T>> {
@@ -89,6 +89,7 @@ impl<T: Element> TryFrom<Tensor> for ArrayD<T> {
             let taken: Box<dyn Any> = match &mut *t.storage.borrow_mut() {
                 Buffer::F32(v) => Box::new(std::mem::take(v)),
                 Buffer::F64(v) => Box::new(std::mem::take(v)),
+                Buffer::I64(v) => Box::new(std::mem::take(v)),
             };
             if let Ok(data) = taken.downcast::<Vec<T>>() {
                 return Ok(ArrayD::from_shape_vec(IxDyn(t.dims()), *data)
@@ -100,7 +101,7 @@ impl<T: Element> TryFrom<Tensor> for ArrayD<T> {
     }
 }
 
-fn check_dtype<T: Element>(t: &Tensor) -> Result<()> {
+fn check_dtype<T: Scalar>(t: &Tensor) -> Result<()> {
     if t.dtype() != T::DTYPE {
         return Err(Error::DTypeMismatch {
             op: "to ndarray",

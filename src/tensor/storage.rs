@@ -15,7 +15,7 @@ use std::any::Any;
 use std::cell::{Cell, Ref, RefCell, RefMut};
 use std::rc::Rc;
 
-use crate::dtype::{DType, Element};
+use crate::dtype::{DType, Scalar};
 
 /// Typed storage for every supported dtype.
 ///
@@ -27,6 +27,8 @@ pub(crate) enum Buffer {
     F32(Vec<f32>),
     /// `float64` data.
     F64(Vec<f64>),
+    /// `int64` data.
+    I64(Vec<i64>),
 }
 
 impl Buffer {
@@ -35,6 +37,7 @@ impl Buffer {
         match self {
             Buffer::F32(_) => DType::F32,
             Buffer::F64(_) => DType::F64,
+            Buffer::I64(_) => DType::I64,
         }
     }
 
@@ -43,6 +46,7 @@ impl Buffer {
         match self {
             Buffer::F32(v) => v.len(),
             Buffer::F64(v) => v.len(),
+            Buffer::I64(v) => v.len(),
         }
     }
 
@@ -54,36 +58,41 @@ impl Buffer {
 
     /// The data if the buffer holds `T`.
     #[inline]
-    pub(crate) fn slice<T: Element>(&self) -> Option<&[T]> {
+    pub(crate) fn slice<T: Scalar>(&self) -> Option<&[T]> {
         let data: &dyn Any = match self {
             Buffer::F32(v) => v,
             Buffer::F64(v) => v,
+            Buffer::I64(v) => v,
         };
         data.downcast_ref::<Vec<T>>().map(Vec::as_slice)
     }
 
     /// Mutable access to the data if the buffer holds `T`.
     #[inline]
-    pub(crate) fn slice_mut<T: Element>(&mut self) -> Option<&mut [T]> {
+    pub(crate) fn slice_mut<T: Scalar>(&mut self) -> Option<&mut [T]> {
         let data: &mut dyn Any = match self {
             Buffer::F32(v) => v,
             Buffer::F64(v) => v,
+            Buffer::I64(v) => v,
         };
         data.downcast_mut::<Vec<T>>().map(Vec::as_mut_slice)
     }
 
     /// Wraps a vector of `T` as a buffer.
     #[inline]
-    pub(crate) fn wrap<T: Element>(data: Vec<T>) -> Buffer {
+    pub(crate) fn wrap<T: Scalar>(data: Vec<T>) -> Buffer {
         // Moved out through an `Option`, since `Any` only lends references.
         let mut data = Some(data);
         let slot: &mut dyn Any = &mut data;
         if let Some(v) = slot.downcast_mut::<Option<Vec<f32>>>() {
             return Buffer::F32(v.take().unwrap_or_default());
         }
-        match slot.downcast_mut::<Option<Vec<f64>>>() {
-            Some(v) => Buffer::F64(v.take().unwrap_or_default()),
-            None => unreachable!("Element is sealed to f32 and f64"),
+        if let Some(v) = slot.downcast_mut::<Option<Vec<f64>>>() {
+            return Buffer::F64(v.take().unwrap_or_default());
+        }
+        match slot.downcast_mut::<Option<Vec<i64>>>() {
+            Some(v) => Buffer::I64(v.take().unwrap_or_default()),
+            None => unreachable!("Scalar is sealed to f32, f64 and i64"),
         }
     }
 }
@@ -98,6 +107,9 @@ impl Drop for Buffer {
                 super::cache::recycle(std::mem::take(v))
             }
             Buffer::F64(v) if super::cache::worth_keeping::<f64>(v.capacity()) => {
+                super::cache::recycle(std::mem::take(v))
+            }
+            Buffer::I64(v) if super::cache::worth_keeping::<i64>(v.capacity()) => {
                 super::cache::recycle(std::mem::take(v))
             }
             _ => {}
@@ -145,6 +157,6 @@ impl StorageCell {
 pub(crate) type Storage = Rc<StorageCell>;
 
 /// Wraps a typed vector as shared storage.
-pub(crate) fn storage_from_vec<T: Element>(data: Vec<T>) -> Storage {
+pub(crate) fn storage_from_vec<T: Scalar>(data: Vec<T>) -> Storage {
     Rc::new(StorageCell::new(Buffer::wrap(data)))
 }

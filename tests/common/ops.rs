@@ -94,10 +94,10 @@ impl Gen {
         Tensor::from_vec(data, shape).unwrap()
     }
 
-    /// A tensor of `shape` holding indices in `0..bound`.
+    /// An `int64` tensor of `shape` holding indices in `0..bound`.
     pub fn indices(&mut self, shape: &[usize], bound: usize) -> Tensor {
         let n: usize = shape.iter().product();
-        let data: Vec<f64> = (0..n).map(|_| self.int(0, bound - 1) as f64).collect();
+        let data: Vec<i64> = (0..n).map(|_| self.int(0, bound - 1) as i64).collect();
         Tensor::from_vec(data, shape).unwrap()
     }
 
@@ -163,9 +163,15 @@ impl Args<'_> {
         self.ints[k] as usize
     }
     /// Constant `k` in the dtype of `like` (cases are drawn in f64; the
-    /// property tests also run them in f32).
+    /// property tests also run them in f32); integer constants (indices,
+    /// class ids) stay `int64`.
     fn c(&self, k: usize, like: &Tensor) -> Tensor {
-        self.consts[k].to_dtype(like.dtype())
+        let c = &self.consts[k];
+        if c.dtype() == DType::I64 {
+            c.clone()
+        } else {
+            c.to_dtype(like.dtype())
+        }
     }
 }
 

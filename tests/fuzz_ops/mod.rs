@@ -154,10 +154,12 @@ impl<'a> Bytes<'a> {
         }
     }
     fn dtype(&mut self) -> DType {
-        if self.flag() {
-            DType::F64
-        } else {
-            DType::F32
+        match self.pick(5) {
+            0 | 1 => DType::F32,
+            2 | 3 => DType::F64,
+            // Integer tensors reach every op: each must take them or refuse
+            // them with an error, never reach a float kernel.
+            _ => DType::I64,
         }
     }
 }
@@ -175,7 +177,8 @@ fn small_numel(dims: &[usize]) -> Option<usize> {
 fn from_values(values: Vec<f64>, dims: &[usize], dtype: DType) -> Result<Tensor> {
     match dtype {
         DType::F64 => Tensor::from_vec(values, dims),
-        _ => Tensor::from_vec(values.iter().map(|&v| v as f32).collect::<Vec<_>>(), dims),
+        DType::I64 => Tensor::from_vec(values.iter().map(|&v| v as i64).collect::<Vec<_>>(), dims),
+        DType::F32 => Tensor::from_vec(values.iter().map(|&v| v as f32).collect::<Vec<_>>(), dims),
     }
 }
 
@@ -293,12 +296,14 @@ impl Machine {
             assert!(from_values(wrong, &dims, dtype).is_err());
         }
         let t = from_values(values, &dims, dtype).expect("a matching length is accepted");
-        let t = if requires_grad {
-            let t = t.requires_grad_(true);
-            self.leaves.push(t.clone());
-            t
-        } else {
-            t
+        let t = match t.clone().try_requires_grad_(requires_grad) {
+            Ok(t) if requires_grad => {
+                self.leaves.push(t.clone());
+                t
+            }
+            Ok(t) => t,
+            // Integer tensors cannot require grad.
+            Err(_) => t,
         };
         self.push(Ok(t));
     }
@@ -498,12 +503,13 @@ impl Machine {
                 .iter()
                 .map(|x| {
                     let x = x.to_dtype(dtype);
-                    if b.flag() {
-                        let x = x.requires_grad_(true);
-                        self.leaves.push(x.clone());
-                        x
-                    } else {
-                        x
+                    match x.clone().try_requires_grad_(true) {
+                        Ok(leaf) if b.flag() => {
+                            self.leaves.push(leaf.clone());
+                            leaf
+                        }
+                        // Not asked, or an int64 tensor (which cannot).
+                        _ => x,
                     }
                 })
                 .collect()

@@ -9,6 +9,7 @@ use super::class_target::check_constant;
 use super::reduction::Reduction;
 use crate::autograd::function::{Accelerated, Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
+use crate::dtype::Scalar;
 use crate::dtype::{dispatch, Element};
 use crate::error::{Error, Result};
 use crate::kernels::special::sigmoid;
@@ -174,6 +175,7 @@ pub fn binary_cross_entropy_with(
     options: &BceOptions,
 ) -> Result<Tensor> {
     const OP: &str = "binary_cross_entropy";
+    crate::dtype::require_float(OP, input.dtype())?;
     check_pair(OP, input, target)?;
     if let Some((k, v)) = input
         .to_vec::<f64>()
@@ -310,6 +312,7 @@ pub fn binary_cross_entropy_with_logits_with(
     options: &BceWithLogitsOptions,
 ) -> Result<Tensor> {
     const OP: &str = "binary_cross_entropy_with_logits";
+    crate::dtype::require_float(OP, input.dtype())?;
     check_pair(OP, input, target)?;
     let weight = broadcast_weight(OP, "weight", options.weight.as_ref(), input.shape())?;
     let pos_weight =

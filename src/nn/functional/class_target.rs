@@ -5,6 +5,7 @@
 //! write one class per position (`place`). Each is the other's adjoint, so
 //! each is the other's backward and gradients of any order work.
 
+use crate::dtype::Scalar;
 use std::rc::Rc;
 
 use crate::autograd::function::{Backward, BackwardCtx, GradInputs};
@@ -151,6 +152,31 @@ pub(crate) fn read_class_targets(
             target.shape(),
         ));
     }
+    if target.dtype() == crate::dtype::DType::I64 {
+        return target
+            .to_vec::<i64>()
+            .into_iter()
+            .enumerate()
+            .map(|(p, v)| {
+                if v == ignore_index {
+                    return Ok(None);
+                }
+                match usize::try_from(v) {
+                    Ok(c) if c < layout.classes => Ok(Some(c)),
+                    _ => Err(Error::index_out_of_range(
+                        op,
+                        v,
+                        usize::from(layout.input.rank() >= 2),
+                        layout.classes,
+                        format!(
+                            "{} and is not ignore_index ({ignore_index})",
+                            position_name(target.shape(), p)
+                        ),
+                    )),
+                }
+            })
+            .collect();
+    }
     let values = target.to_vec::<f64>();
     values
         .iter()
@@ -160,7 +186,7 @@ pub(crate) fn read_class_targets(
                 return Err(Error::invalid(
                     op,
                     format!(
-                        "class index {v}{} is not an integer (class ids are float tensors of integral values)",
+                        "class index {v}{} is not an integer (class ids are int64 tensors, or float tensors of integral values)",
                         position_name(target.shape(), p)
                     ),
                 ));

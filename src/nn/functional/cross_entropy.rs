@@ -8,6 +8,7 @@
 //! backward computes exactly that from the logits, in one pass, and under
 //! `create_graph` the same formula is built from differentiable ops.
 
+use crate::dtype::Scalar;
 use std::rc::Rc;
 
 use super::class_target::{
@@ -83,9 +84,11 @@ pub fn cross_entropy(input: &Tensor, target: &Tensor) -> Result<Tensor> {
 /// `log(1 + (C − 1)/e)`) and the gradient shrinks, to almost nothing on a
 /// confident mistake (`docs/13-in-practice.md`).
 ///
-/// **Which target form** is decided by shape: a target with the input's
-/// shape holds class probabilities; one with the input's shape minus the
-/// class dim (`[]`, `[N]`, `[N, d1, …]`) holds class ids (integral floats).
+/// **Which target form** follows PyTorch: an `int64` target holds class ids
+/// (shape: the input's minus the class dim, `[]`, `[N]`, `[N, d1, …]`); a
+/// float target with the input's shape holds class probabilities. A float
+/// target of the class-id shape is still read as class ids (integral
+/// values), for compatibility with code written before `int64` existed.
 ///
 /// With `log p = log_softmax(input)`, `C` classes, weights `w` (default 1)
 /// and smoothing `ε`, the loss at position `n` is `ℓₙ = −Σ_c q_{n,c} log p_{n,c}`:
@@ -126,9 +129,10 @@ pub fn cross_entropy_with(
             format!("label_smoothing must be between 0.0 and 1.0, got {eps}"),
         ));
     }
+    crate::dtype::require_float(OP, input.dtype())?;
     let layout = ClassLayout::new(OP, input.shape())?;
     let weight = read_class_weight(OP, options.weight.as_ref(), layout.classes)?;
-    if target.shape() == input.shape() {
+    if target.shape() == input.shape() && target.dtype().is_floating_point() {
         same_dtype(OP, input, target)?;
         let values = target.to_vec::<f64>();
         if let Some((k, v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {

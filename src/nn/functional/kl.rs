@@ -4,6 +4,7 @@
 use super::reduction::KlReduction;
 use crate::autograd::function::{Accelerated, Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
+use crate::dtype::Scalar;
 use crate::dtype::{dispatch, Element};
 use crate::error::{Error, Result};
 use crate::ops::same_dtype;
@@ -74,6 +75,7 @@ pub fn kl_div(input: &Tensor, target: &Tensor) -> Result<Tensor> {
 /// ```
 pub fn kl_div_with(input: &Tensor, target: &Tensor, options: &KlDivOptions) -> Result<Tensor> {
     const OP: &str = "kl_div";
+    crate::dtype::require_float(OP, input.dtype())?;
     same_dtype(OP, input, target)?;
     if input.shape() != target.shape() {
         return Err(Error::mismatch(

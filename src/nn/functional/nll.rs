@@ -80,6 +80,7 @@ pub fn nll_loss(input: &Tensor, target: &Tensor) -> Result<Tensor> {
 /// ```
 pub fn nll_loss_with(input: &Tensor, target: &Tensor, options: &NllLossOptions) -> Result<Tensor> {
     const OP: &str = "nll_loss";
+    crate::dtype::require_float(OP, input.dtype())?;
     let layout = ClassLayout::new(OP, input.shape())?;
     let targets = read_class_targets(OP, target, &layout, options.ignore_index)?;
     let weight = read_class_weight(OP, options.weight.as_ref(), layout.classes)?;

@@ -122,6 +122,7 @@ impl HuberLossOptions {
 /// the target. A NaN in the input is the model's output and propagates, as
 /// in the classification losses.
 fn difference(op: &'static str, input: &Tensor, target: &Tensor) -> Result<Tensor> {
+    crate::dtype::require_float(op, input.dtype())?;
     same_dtype(op, input, target)?;
     if input.shape() != target.shape() {
         return Err(Error::mismatch(

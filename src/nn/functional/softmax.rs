@@ -4,7 +4,7 @@
 
 use crate::autograd::function::{Accelerated, Backward, BackwardCtx, GradInputs, Saved};
 use crate::autograd::tape::record;
-use crate::dtype::dispatch;
+use crate::dtype::{dispatch, require_float};
 use crate::error::Result;
 use crate::kernels::element::KernelElement;
 use crate::kernels::softmax::{self as kernel, Rows};
@@ -49,6 +49,7 @@ impl Tensor {
     /// assert_eq!(p.to_vec::<f64>()[3], 1.0);
     /// ```
     pub fn try_softmax(&self, dim: isize) -> Result<Tensor> {
+        require_float("softmax", self.dtype())?;
         softmax_op(self, dim, false)
     }
     crate::ops::panicking!(softmax => try_softmax(dim: isize) -> Tensor);
@@ -64,6 +65,7 @@ impl Tensor {
     /// assert_eq!(lp.to_vec::<f64>(), vec![0.0, -1e4]);
     /// ```
     pub fn try_log_softmax(&self, dim: isize) -> Result<Tensor> {
+        require_float("log_softmax", self.dtype())?;
         softmax_op(self, dim, true)
     }
     crate::ops::panicking!(log_softmax => try_log_softmax(dim: isize) -> Tensor);
