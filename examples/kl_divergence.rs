@@ -230,7 +230,6 @@ fn main() {
     }
     let q_fit = theta.detach().softmax(1).to_vec::<f64>();
     let (final_h, final_kl) = cross_entropy_and_kl(&target, &q_fit);
-    nb.say("");
     nb.table(&["epoch", "H(P, Q)", "KL(P‖Q)"], &rows);
     let q_rows: Vec<Vec<String>> = (0..6)
         .map(|i| {

@@ -293,7 +293,6 @@ fn main() {
             ]);
         }
     }
-    nb.say("");
     if race_rows.is_empty() {
         nb.say("No race with --epochs 0: neither classifier takes a step.");
     } else {

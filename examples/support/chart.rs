@@ -181,7 +181,8 @@ pub fn ascii_chart(title: &str, values: &[f64], width: usize, height: usize) -> 
         } else {
             String::new()
         };
-        let _ = writeln!(out, "{label:>10} |{}", row.iter().collect::<String>());
+        let line = format!("{label:>10} |{}", row.iter().collect::<String>());
+        let _ = writeln!(out, "{}", line.trim_end());
     }
     let scale = if view.log { "  (log scale)" } else { "" };
     let _ = writeln!(out, "{:>10} +{}{scale}", "", "-".repeat(columns.len()));

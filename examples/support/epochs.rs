@@ -78,12 +78,16 @@ impl EpochLog {
         }
     }
 
-    /// Records one epoch: prints its line if it is one of the chosen ones.
+    /// Records one epoch: prints its line if it is one of the chosen ones,
+    /// and a blank line after the last, to set the lines off from the prose.
     pub fn epoch(&mut self, epoch: usize, loss: f64, acc: Option<f64>) {
         if !self.quiet && shows_epoch(epoch, self.total, self.every) {
             self.bar.line(&epoch_line(epoch, loss, acc));
         }
         self.bar.tick();
+        if !self.quiet && epoch == self.total {
+            println!();
+        }
     }
 }
 

@@ -173,14 +173,15 @@ pub fn format_table(headers: &[&str], rows: &[Vec<String>]) -> String {
 /// Drops the minus sign of every number in `text` that is written as zero
 /// (`-0`, `-0.000`, `-0.0e0`): formatting a tiny negative value, or −0.0
 /// itself, with few decimals would otherwise print a negative zero.
-/// A `-` after a letter, digit or `.` is not a sign and is left alone.
+/// A `-` after a letter, digit, `.` or `-` is not a sign and is left alone.
 pub fn fix_negative_zero(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
-        let after_word = i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '.');
+        let after_word =
+            i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '.' || chars[i - 1] == '-');
         if c == '-' && !after_word {
             if let Some(len) = zero_literal_len(&chars[i + 1..]) {
                 out.extend(&chars[i + 1..i + 1 + len]);
