@@ -263,10 +263,15 @@ impl<'a> Chart<'a> {
             (self.x_first - self.x_step, self.x_first + self.x_step)
         };
         let x_tick_step = nice_step((x_hi - x_lo) / 6.0).max(self.x_step);
-        let x_ticks: Vec<f64> = ((x_lo / x_tick_step).ceil() as i64
+        let mut x_ticks: Vec<f64> = ((x_lo / x_tick_step).ceil() as i64
             ..=(x_hi / x_tick_step + 1e-9).floor() as i64)
             .map(|k| k as f64 * x_tick_step)
             .collect();
+        // Epochs start at 1, not at a multiple of the step: label the start
+        // too when the first round tick is far from it.
+        if n > 1 && x_ticks.first().is_none_or(|&t| t - x_lo > 0.3 * x_tick_step) {
+            x_ticks.insert(0, x_lo);
+        }
         let x_axis = Axis { lo: x_lo, hi: x_hi, ticks: x_ticks, log: false, step: x_tick_step };
 
         // The legend sits right of the plot, so it never covers a curve.
