@@ -275,16 +275,25 @@ fn main() -> Result<()> {
         .zip(&y_train)
         .filter(|(z, y)| (**z > 0.0) != (**y == 1.0))
         .fold(0.0f32, |m, (z, _)| m.max(z.abs()));
+    let alike = if twin_hist.loss.is_empty() {
+        "With --epochs 0 there is no training to compare; run with a few epochs to see the two \
+         forms train alike."
+            .to_string()
+    } else {
+        format!(
+            "So the two forms train alike: the same {} from the same initial weights with \
+             binary_cross_entropy_with_logits give a loss curve within {gap:.1e} of the one \
+             above.",
+            prose::count(args.epochs, "epoch")
+        )
+    };
     nb.say(&format!(
         "In the naive column a confidently wrong model sees the same loss of 100 whether z is 20 \
          or 200, and no gradient at all to correct itself. The with-logits form stays exact. On \
-         this data scores can grow large (|z| up to {z_max:.1} after these {}), but only on \
+         this data scores can grow large (|z| up to {z_max:.1} for this model), but only on \
          biopsies the model gets right, where σ(z) rounding to 1 costs nothing; the most \
-         confident training mistake has |z| = {worst_mistake:.1}. So the two forms train alike: \
-         the same epochs from the same initial weights with binary_cross_entropy_with_logits \
-         give a loss curve within {gap:.1e} of the one above. Still, train with the with-logits \
-         form, and apply the sigmoid only when you want to read a probability.",
-        prose::count(args.epochs, "epoch")
+         confident training mistake has |z| = {worst_mistake:.1}. {alike} Still, train with the \
+         with-logits form, and apply the sigmoid only when you want to read a probability."
     ));
 
     // ------------------------------------------------------------------

@@ -274,9 +274,7 @@ fn main() {
     );
     checks.claim(
         worst_fd < 1e-7,
-        &format!(
-            "the tape and finite differences agree to 1e-7 (they differ by {worst_fd:.1e})"
-        ),
+        &format!("the tape and finite differences agree to 1e-7 (they differ by {worst_fd:.1e})"),
     );
     checks.claim(report.passed(), "gradcheck passes");
 

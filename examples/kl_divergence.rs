@@ -93,14 +93,7 @@ fn main() {
             .collect::<Vec<_>>(),
     );
     nb.table(
-        &[
-            "pair",
-            "H(P)",
-            "H(P,Q)",
-            "KL(P‖Q)",
-            "H(P) + KL",
-            "|diff|",
-        ],
+        &["pair", "H(P)", "H(P,Q)", "KL(P‖Q)", "H(P) + KL", "|diff|"],
         &rows,
     );
     nb.result(&format!(
@@ -337,11 +330,7 @@ fn main() {
         ],
         allow_log_y: false,
     };
-    nb.save(
-        "kl_divergence_modes.svg",
-        "P and both fits",
-        &chart.svg(),
-    );
+    nb.save("kl_divergence_modes.svg", "P and both fits", &chart.svg());
     nb.say(
         "Forward KL(P‖Q) = Σ P log(P/Q) is an average over P: wherever P has mass, a small Q is \
          punished without limit, so Q stretches to cover both bumps and puts its own peak in the \

@@ -42,7 +42,10 @@ fn flags_take_values_with_a_space_or_an_equals_sign() {
     let a = parse(TRAINS, &["--epochs=5", "--lr", "0.01", "-q", "--seed=7"]).unwrap();
     assert_eq!((a.epochs, a.lr, a.seed, a.quiet), (5, 0.01, 7, true));
     let b = parse(TRAINS, &["--epochs", "5", "--quiet", "--out", "plots"]).unwrap();
-    assert_eq!((b.epochs, b.quiet, b.out), (5, true, PathBuf::from("plots")));
+    assert_eq!(
+        (b.epochs, b.quiet, b.out),
+        (5, true, PathBuf::from("plots"))
+    );
     let d = parse(TRAINS, &[]).unwrap();
     assert_eq!((d.epochs, d.lr, d.seed, d.quick), (100, 0.5, 0, false));
     assert_eq!(parse(TRAINS, &["--epochs", "0"]).unwrap().epochs, 0);
@@ -68,13 +71,14 @@ fn bad_values_name_the_flag_and_the_value() {
 }
 
 #[test]
-fn a_flag_the_example_does_not_take_is_an_error_that_lists_the_ones_it_does() {
+fn a_flag_the_example_does_not_take_is_an_error() {
     let err = parse(PLAIN, &["--epochs", "3"]).unwrap_err();
-    assert!(err.contains("does not take --epochs"), "{err}");
-    assert!(err.contains("--quiet --quick --help"), "{err}");
-    assert!(!err.contains("--lr"), "{err}");
+    assert_eq!(err, "plain does not take --epochs");
+    assert!(parse(PLAIN, &["--lr=1"]).is_err());
+    assert!(parse(PLAIN, &["--out", "x"]).is_err());
+    assert!(parse(PLAIN, &["--verbose"]).is_err());
     let err = parse(TRAINS, &["--bogus"]).unwrap_err();
-    assert!(err.contains("--bogus") && err.contains("--epochs"), "{err}");
+    assert_eq!(err, "trains does not take --bogus");
     assert!(parse(TRAINS, &["stray"]).unwrap_err().contains("'stray'"));
     assert!(parse(TRAINS, &["--save-init", "d"]).is_err());
 }
@@ -90,22 +94,33 @@ fn quick_is_a_quarter_of_the_epochs_and_does_not_mix_with_chosen_settings() {
 
 #[test]
 fn help_lists_exactly_the_flags_the_example_takes() {
-    assert!(matches!(
-        parse_from(PLAIN, ["-h"]).unwrap(),
-        Parsed::Help
-    ));
+    assert!(matches!(parse_from(PLAIN, ["-h"]).unwrap(), Parsed::Help));
     assert!(matches!(
         parse_from(TRAINS, ["--epochs", "3", "--help"]).unwrap(),
         Parsed::Help
     ));
     let trains = help(&TRAINS);
-    for flag in ["--epochs N", "--every N", "--verbose", "--lr X", "--seed N", "--out DIR"] {
+    for flag in [
+        "--epochs N",
+        "--every N",
+        "--verbose",
+        "--lr X",
+        "--seed N",
+        "--out DIR",
+    ] {
         assert!(trains.contains(flag), "{flag} missing:\n{trains}");
     }
     assert!(trains.contains("default 100") && trains.contains("default 0.5"));
     assert!(trains.starts_with("trains\n\nAn example that trains."));
     let plain = help(&PLAIN);
-    for flag in ["--epochs", "--lr", "--seed", "--out", "--every", "--save-init"] {
+    for flag in [
+        "--epochs",
+        "--lr",
+        "--seed",
+        "--out",
+        "--every",
+        "--save-init",
+    ] {
         assert!(!plain.contains(flag), "{flag} advertised:\n{plain}");
     }
     assert!(plain.contains("-q, --quiet") && plain.contains("--quick"));
@@ -148,7 +163,10 @@ fn out_is_created_only_under_an_existing_parent() {
     let file = base.join("a_file");
     std::fs::write(&file, "x").unwrap();
     let err = prepare_out(&file).unwrap_err();
-    assert!(err.contains("not a directory") && err.contains("a_file"), "{err}");
+    assert!(
+        err.contains("not a directory") && err.contains("a_file"),
+        "{err}"
+    );
     // The write test leaves nothing behind.
     assert_eq!(std::fs::read_dir(&fresh).unwrap().count(), 0);
     std::fs::remove_dir_all(&base).unwrap();
@@ -156,7 +174,9 @@ fn out_is_created_only_under_an_existing_parent() {
 
 #[test]
 fn default_epoch_lines_are_a_readable_subset_with_both_ends() {
-    for epochs in [1, 2, 20, 21, 25, 31, 49, 50, 99, 100, 120, 200, 400, 1000, 12345] {
+    for epochs in [
+        1, 2, 20, 21, 25, 31, 49, 50, 99, 100, 120, 200, 400, 1000, 12345,
+    ] {
         let every = default_every(epochs);
         let shown: Vec<usize> = (1..=epochs)
             .filter(|&e| shows_epoch(e, epochs, every))
@@ -235,7 +255,10 @@ fn plurals_articles_and_ordinals() {
         .collect();
     assert_eq!(
         ordinals,
-        ["1st", "2nd", "3rd", "4th", "10th", "11th", "12th", "13th", "21st", "22nd", "102nd", "111th"]
+        [
+            "1st", "2nd", "3rd", "4th", "10th", "11th", "12th", "13th", "21st", "22nd", "102nd",
+            "111th"
+        ]
     );
 }
 
@@ -243,7 +266,10 @@ fn plurals_articles_and_ordinals() {
 fn a_change_is_described_for_any_length_and_a_divergence() {
     assert_eq!(change(&[], 2), None);
     assert_eq!(change(&[0.5], 2).unwrap(), "was 0.50 (a single epoch)");
-    assert_eq!(change(&[0.9, 0.5, 0.1], 2).unwrap(), "fell from 0.90 to 0.10");
+    assert_eq!(
+        change(&[0.9, 0.5, 0.1], 2).unwrap(),
+        "fell from 0.90 to 0.10"
+    );
     assert_eq!(change(&[0.1, 0.9], 2).unwrap(), "rose from 0.10 to 0.90");
     assert_eq!(change(&[0.5, 0.501], 2).unwrap(), "stayed at 0.50");
     assert!(change(&[0.7, f64::NAN], 2).unwrap().contains("diverged"));
@@ -269,7 +295,11 @@ fn nice_steps_are_one_two_or_five_times_a_power_of_ten() {
         (0.013, 0.02),
         (420.0, 500.0),
     ] {
-        assert!((nice_step(raw) - want).abs() < 1e-12, "{raw}: {}", nice_step(raw));
+        assert!(
+            (nice_step(raw) - want).abs() < 1e-12,
+            "{raw}: {}",
+            nice_step(raw)
+        );
     }
 }
 
@@ -284,7 +314,11 @@ fn a_linear_axis_covers_the_data_with_round_ticks() {
     let flat = Axis::linear(2.0, 2.0, 5);
     assert!(flat.lo < 2.0 && flat.hi > 2.0);
     let around_zero = Axis::linear(-1.0, 1.0, 4);
-    let labels: Vec<String> = around_zero.ticks.iter().map(|&t| around_zero.label(t)).collect();
+    let labels: Vec<String> = around_zero
+        .ticks
+        .iter()
+        .map(|&t| around_zero.label(t))
+        .collect();
     assert_eq!(labels, ["-1.0", "-0.5", "0.0", "0.5", "1.0"]);
 }
 
@@ -373,9 +407,17 @@ fn svg_charts_have_labelled_ticks_a_legend_beside_the_plot_and_log_losses() {
     let max_point_x = svg
         .split("points=\"")
         .skip(1)
-        .flat_map(|p| p[..p.find('"').unwrap()].split(' ').map(|xy| xy.split(',').next().unwrap().parse::<f64>().unwrap()).collect::<Vec<_>>())
+        .flat_map(|p| {
+            p[..p.find('"').unwrap()]
+                .split(' ')
+                .map(|xy| xy.split(',').next().unwrap().parse::<f64>().unwrap())
+                .collect::<Vec<_>>()
+        })
         .fold(0.0, f64::max);
-    assert!(swatch_x.iter().all(|&x| x > max_point_x), "{swatch_x:?} vs {max_point_x}");
+    assert!(
+        swatch_x.iter().all(|&x| x > max_point_x),
+        "{swatch_x:?} vs {max_point_x}"
+    );
 
     // Linear when asked, NaN breaks a line, one value is a dot, text escaped.
     let accuracy: [(&str, &[f64]); 1] = [("a<b", &[0.1, 0.5, f64::NAN, 0.9, 1.0])];
@@ -387,6 +429,8 @@ fn svg_charts_have_labelled_ticks_a_legend_beside_the_plot_and_log_losses() {
     assert!(!lin.contains("log scale") && lin.contains("a&lt;b") && lin.contains("acc &amp; more"));
     assert_eq!(lin.matches("<polyline").count(), 2);
     let one: [(&str, &[f64]); 1] = [("loss", &[0.7])];
-    assert!(Chart::per_epoch("one", "loss", &one).svg().contains("<circle"));
+    assert!(Chart::per_epoch("one", "loss", &one)
+        .svg()
+        .contains("<circle"));
     assert!(!lin.contains(">-0"));
 }

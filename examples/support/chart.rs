@@ -66,7 +66,10 @@ impl Axis {
     /// above `hi` (both positive), with a tick at every power of ten (or
     /// every second, fifth... when there are many).
     pub fn log10(lo: f64, hi: f64) -> Axis {
-        let (a, b) = (lo.log10().floor(), hi.log10().ceil().max(lo.log10().floor() + 1.0));
+        let (a, b) = (
+            lo.log10().floor(),
+            hi.log10().ceil().max(lo.log10().floor() + 1.0),
+        );
         let step = nice_step((b - a) / 6.0).max(1.0);
         let ticks = (0..=((b - a) / step) as usize)
             .map(|k| 10f64.powf(a + k as f64 * step))
@@ -148,15 +151,16 @@ pub fn sample_indices(len: usize, cols: usize) -> Vec<usize> {
 /// columns and `height` rows, the y-axis labelled at its ends and middle.
 pub fn ascii_chart(title: &str, values: &[f64], width: usize, height: usize) -> String {
     let mut out = format!("{title}\n");
-    let Some(axis) = Axis::for_values(values, true) else {
+    let columns = sample_indices(values.len(), width);
+    let shown: Vec<f64> = columns.iter().map(|&i| values[i]).collect();
+    let Some(axis) = Axis::for_values(&shown, true) else {
         return out + "(no finite values to draw)\n";
     };
-    // The drawn range is the data's own, not the tick-rounded one, so the
-    // top row is the largest value.
-    let (lo, hi) = finite_range(values).unwrap_or((0.0, 1.0));
+    // The drawn range is that of the points drawn, not the tick-rounded
+    // one: the top and bottom labels are the highest and lowest points.
+    let (lo, hi) = finite_range(&shown).unwrap_or((0.0, 1.0));
     let view = Axis { lo, hi, ..axis };
     let height = height.max(2);
-    let columns = sample_indices(values.len(), width);
     let mut grid = vec![vec![' '; columns.len()]; height];
     for (c, &i) in columns.iter().enumerate() {
         let v = values[i];
@@ -253,8 +257,13 @@ impl<'a> Chart<'a> {
 
     /// The SVG document.
     pub fn svg(&self) -> String {
-        let all: Vec<f64> = self.series.iter().flat_map(|(_, v)| v.iter().copied()).collect();
-        let y = Axis::for_values(&all, self.allow_log_y).unwrap_or_else(|| Axis::linear(0.0, 1.0, 5));
+        let all: Vec<f64> = self
+            .series
+            .iter()
+            .flat_map(|(_, v)| v.iter().copied())
+            .collect();
+        let y =
+            Axis::for_values(&all, self.allow_log_y).unwrap_or_else(|| Axis::linear(0.0, 1.0, 5));
         let n = self.series.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
         let x_last = self.x_first + n.saturating_sub(1) as f64 * self.x_step;
         let (x_lo, x_hi) = if n > 1 {
@@ -269,13 +278,28 @@ impl<'a> Chart<'a> {
             .collect();
         // Epochs start at 1, not at a multiple of the step: label the start
         // too when the first round tick is far from it.
-        if n > 1 && x_ticks.first().is_none_or(|&t| t - x_lo > 0.3 * x_tick_step) {
+        if n > 1
+            && x_ticks
+                .first()
+                .is_none_or(|&t| t - x_lo > 0.3 * x_tick_step)
+        {
             x_ticks.insert(0, x_lo);
         }
-        let x_axis = Axis { lo: x_lo, hi: x_hi, ticks: x_ticks, log: false, step: x_tick_step };
+        let x_axis = Axis {
+            lo: x_lo,
+            hi: x_hi,
+            ticks: x_ticks,
+            log: false,
+            step: x_tick_step,
+        };
 
         // The legend sits right of the plot, so it never covers a curve.
-        let longest = self.series.iter().map(|(s, _)| s.chars().count()).max().unwrap_or(0);
+        let longest = self
+            .series
+            .iter()
+            .map(|(s, _)| s.chars().count())
+            .max()
+            .unwrap_or(0);
         let legend_width = 40.0 + 7.0 * longest as f64;
         let (w, h) = (560.0 + legend_width, 400.0);
         let (left, top, bottom) = (72.0, 40.0, 52.0);
@@ -404,6 +428,10 @@ pub fn report_curves(nb: &Notebook, file: &str, title: &str, curves: &[(&str, &[
         format!("{title} (per epoch)")
     };
     nb.block(&ascii_chart(&heading, first, 60, 12));
-    let what = if curves.len() > 1 { "loss curves" } else { "loss curve" };
+    let what = if curves.len() > 1 {
+        "loss curves"
+    } else {
+        "loss curve"
+    };
     nb.save(file, what, &Chart::per_epoch(title, "loss", curves).svg());
 }

@@ -44,7 +44,10 @@ impl Checks {
                      (first {first:.6}, last {last:.6})"
                 ),
             ),
-            _ => self.claim(false, &format!("{what}: the loss falls (there was no training)")),
+            _ => self.claim(
+                false,
+                &format!("{what}: the loss falls (there was no training)"),
+            ),
         }
     }
 

@@ -133,7 +133,10 @@ impl Args {
 }
 
 fn usage_error(spec: &Spec, message: &str) -> ! {
-    eprintln!("error: {message}\n{}", usage(spec));
+    eprintln!(
+        "error: {message}\n{}   (--help lists the flags)",
+        usage(spec)
+    );
     std::process::exit(2);
 }
 
@@ -197,11 +200,7 @@ where
                     Long(name) => format!("--{name}"),
                     lexopt::Arg::Value(v) => format!("'{}'", v.to_string_lossy()),
                 };
-                return Err(format!(
-                    "{} does not take {shown} (it takes: {})",
-                    spec.name,
-                    flag_names(&spec).join(" ")
-                ));
+                return Err(format!("{} does not take {shown}", spec.name));
             }
         }
     }
@@ -274,33 +273,10 @@ pub fn prepare_out(dir: &Path) -> Result<(), String> {
         .map_err(|e| format!("--out {shown}: cannot write there: {e}"))
 }
 
-/// The flags `spec` takes, as typed.
-fn flag_names(spec: &Spec) -> Vec<&'static str> {
-    let mut names = Vec::new();
-    if spec.epochs.is_some() {
-        names.extend(["--epochs", "--every", "--verbose"]);
-    }
-    if spec.lr.is_some() {
-        names.push("--lr");
-    }
-    if spec.seed.is_some() {
-        names.push("--seed");
-    }
-    if spec.out.is_some() {
-        names.push("--out");
-    }
-    names.extend(["--quiet", "--quick"]);
-    if spec.save_init {
-        names.push("--save-init");
-    }
-    names.push("--help");
-    names
-}
-
 /// The one-line usage.
 pub fn usage(spec: &Spec) -> String {
     format!(
-        "usage: cargo run --release --example {} -- [FLAGS]   (--help lists them)",
+        "usage: cargo run --release --example {} -- [FLAGS]",
         spec.name
     )
 }
@@ -346,8 +322,7 @@ pub fn help(spec: &Spec) -> String {
     if spec.save_init {
         rows.push((
             "--save-init DIR".into(),
-            "write the initial weights for examples/reference/make_references.py, then stop"
-                .into(),
+            "write the initial weights for examples/reference/make_references.py, then stop".into(),
         ));
     }
     rows.push(("-h, --help".into(), "this help".into()));
