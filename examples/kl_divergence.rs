@@ -223,7 +223,11 @@ fn main() {
     }
     let q_fit = theta.detach().softmax(1).to_vec::<f64>();
     let (final_h, final_kl) = cross_entropy_and_kl(&target, &q_fit);
-    nb.table(&["epoch", "H(P, Q)", "KL(P‖Q)"], &rows);
+    if rows.is_empty() {
+        nb.say("With --epochs 0 θ does not move: Q is still its starting point.");
+    } else {
+        nb.table(&["epoch", "H(P, Q)", "KL(P‖Q)"], &rows);
+    }
     let q_rows: Vec<Vec<String>> = (0..6)
         .map(|i| {
             vec![

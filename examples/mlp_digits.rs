@@ -226,7 +226,7 @@ fn main() -> Result<()> {
     for &i in wrong.iter().take(3) {
         let (p, t) = (predicted[i] as usize, truth[i] as usize);
         nb.block(&format!(
-            "test image {i}: true {t}, predicted {p} (P = {:.3}; P(true) = {:.3})\n{}\n",
+            "test image {i}: true {t}, predicted {p} (P = {:.3}; P(true) = {:.3})\n{}\n\n",
             probs[i * 10 + p],
             probs[i * 10 + t],
             fit::digit_art(&raw[i * 64..(i + 1) * 64])

@@ -176,7 +176,7 @@ fn main() -> Result<()> {
         a_or_an(&first_label)
     ));
     let first_raw = digits.train_raw.features().to_vec::<f32>();
-    nb.block(&format!("{}\n", fit::digit_art(&first_raw[..64])));
+    nb.block(&format!("{}\n\n", fit::digit_art(&first_raw[..64])));
     nb.say(
         "The same model as for iris, now with a [10, 64] weight matrix: each class gets a 64-pixel \
          template, and the score is how well the image matches it.",

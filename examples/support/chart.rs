@@ -161,18 +161,23 @@ pub fn ascii_chart(title: &str, values: &[f64], width: usize, height: usize) -> 
     let (lo, hi) = finite_range(&shown).unwrap_or((0.0, 1.0));
     let view = Axis { lo, hi, ..axis };
     let height = height.max(2);
+    // A flat series has one value to show: it goes on the middle row, the
+    // only one labelled.
+    let flat = hi <= lo;
     let mut grid = vec![vec![' '; columns.len()]; height];
     for (c, &i) in columns.iter().enumerate() {
         let v = values[i];
         if v.is_finite() {
-            let f = if hi > lo { view.fraction(v) } else { 0.5 };
+            let f = if flat { 0.5 } else { view.fraction(v) };
             let r = ((1.0 - f) * (height - 1) as f64).round() as usize;
             grid[r.min(height - 1)][c] = '*';
         }
     }
     let label_at = |r: usize| -> String {
         let f = 1.0 - r as f64 / (height - 1) as f64;
-        let v = if view.log {
+        let v = if flat {
+            lo
+        } else if view.log {
             10f64.powf(lo.log10() + f * (hi.log10() - lo.log10()))
         } else {
             lo + f * (hi - lo)
@@ -180,7 +185,7 @@ pub fn ascii_chart(title: &str, values: &[f64], width: usize, height: usize) -> 
         significant(v, 4)
     };
     for (r, row) in grid.iter().enumerate() {
-        let label = if r == 0 || r == height - 1 || r == height / 2 {
+        let label = if (!flat && (r == 0 || r == height - 1)) || r == height / 2 {
             label_at(r)
         } else {
             String::new()
@@ -418,7 +423,13 @@ fn escape(s: &str) -> String {
 /// file in `--out`; says where. With no values (`--epochs 0`) it says that
 /// there is nothing to draw instead.
 pub fn report_curves(nb: &Notebook, file: &str, title: &str, curves: &[(&str, &[f64])]) {
-    let Some(&(first_name, first)) = curves.first().filter(|(_, v)| !v.is_empty()) else {
+    // A run with no epochs has an empty curve; the others are still drawn.
+    let curves: Vec<(&str, &[f64])> = curves
+        .iter()
+        .copied()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let Some(&(first_name, first)) = curves.first() else {
         nb.result(&format!("{title}: no curve to draw (no training epochs)"));
         return;
     };
@@ -433,5 +444,5 @@ pub fn report_curves(nb: &Notebook, file: &str, title: &str, curves: &[(&str, &[
     } else {
         "loss curve"
     };
-    nb.save(file, what, &Chart::per_epoch(title, "loss", curves).svg());
+    nb.save(file, what, &Chart::per_epoch(title, "loss", &curves).svg());
 }

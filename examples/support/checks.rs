@@ -77,7 +77,6 @@ impl Checks {
                  run checks them; here they are only noted):",
                 count(self.failed.len(), "claim")
             );
-            println!();
             for line in wrap(&intro, MAX_WIDTH) {
                 println!("{line}");
             }

@@ -307,10 +307,12 @@ pub fn help(spec: &Spec) -> String {
             format!("where {what} go (default out; created if its parent exists)"),
         ));
     }
-    rows.push((
-        "-q, --quiet".into(),
-        "print only the results: no explanations, tables or epoch lines".into(),
-    ));
+    let quiet = if spec.epochs.is_some() {
+        "print only the results: no explanations, tables or epoch lines"
+    } else {
+        "print only the results: no explanations or tables"
+    };
+    rows.push(("-q, --quiet".into(), quiet.into()));
     let quick = if spec.epochs.is_some() {
         "CI's check mode: a quarter of the epochs, and the example exits 1 if a claim it \
          makes (the loss falls, accuracy floors, ...) fails; other runs only note it"
