@@ -11,20 +11,40 @@
 //!   loss, but the naive `binary_cross_entropy(sigmoid(z))` breaks down once
 //!   `|z|` is large (a table shows where, in float32).
 //!
-//! Run it: `cargo run --release --example binary_logistic_regression`
-//! (flags: `--epochs N --lr X --seed N --quiet --out DIR --quick`).
+//! Run it: `cargo run --release --example binary_logistic_regression`;
+//! `-- --help` lists the flags (`--epochs`, `--lr`, `--seed`, `--out`, ...).
 
 mod support;
 
+use support::chart::report_curves;
+use support::checks::Checks;
+use support::epochs::EpochLog;
 use support::fit::{self, Loss, LOGISTIC};
-use support::{Args, Notebook};
+use support::flags::{Args, Spec};
+use support::notebook::Notebook;
+use support::prose::{self, change};
 use tapegrad::nn::functional as F;
 use tapegrad::nn::Module;
 use tapegrad::{Result, Tensor};
 
+const SPEC: Spec = Spec {
+    epochs: Some(LOGISTIC.epochs),
+    lr: Some(LOGISTIC.lr),
+    seed: Some("the initial weights"),
+    out: Some("the loss curve (SVG)"),
+    save_init: true,
+    ..Spec::new(
+        "binary_logistic_regression",
+        "Logistic regression on 569 breast-cancer biopsies: a linear score squashed by the \
+         sigmoid into P(benign), binary cross-entropy and its gradient p − y, full-batch \
+         gradient descent, test accuracy, and why binary_cross_entropy_with_logits is the \
+         stable way to compute the same loss.",
+    )
+};
+
 fn main() -> Result<()> {
     let case = LOGISTIC;
-    let args = Args::parse("binary_logistic_regression", case.epochs, case.lr);
+    let args = Args::parse(SPEC);
     if let Some(dir) = &args.save_init {
         let path = fit::save_init(&case, args.seed, dir)?;
         println!("initial weights written to {}", path.display());
@@ -180,24 +200,27 @@ fn main() -> Result<()> {
         args.lr
     ));
     let mut optimizer = case.optimizer(&*model, args.lr)?;
+    let mut log = EpochLog::new("training", &args);
     let history = fit::train(
         &*model,
         &data.train,
         Loss::BceOfSigmoid,
         &mut optimizer,
         args.epochs,
-        support::epoch_logger("training", &args),
+        |epoch, loss, acc| log.epoch(epoch, loss, Some(acc)),
     )?;
-    let n = history.loss.len();
-    nb.say(&format!(
-        "The loss fell from {:.4} to {:.4}, and the training accuracy rose from {:.3} to {:.3}. \
-         (ln 2 = 0.6931 is the loss of p = ½ for every biopsy; the first loss sits above it by \
-         about half the spread of the random initial scores, see docs/13-in-practice.md.)",
-        history.loss[0],
-        history.loss[n - 1],
-        history.acc[0],
-        history.acc[n - 1]
-    ));
+    match (change(&history.loss, 4), change(&history.acc, 3)) {
+        (Some(loss), Some(acc)) => nb.say(&format!(
+            "The loss {loss}, and the training accuracy {acc}, both measured on the forward pass \
+             of each step, before its update. (ln 2 = 0.6931 is the loss of p = ½ for every \
+             biopsy; the first loss sits above it by about half the spread of the random initial \
+             scores, see docs/13-in-practice.md.)"
+        )),
+        _ => nb.say(
+            "With --epochs 0 there is no training: the model keeps its random initial weights, \
+             and what follows shows what an untrained model does.",
+        ),
+    }
 
     // ------------------------------------------------------------------
     nb.section("The same loss, computed from the logits");
@@ -256,16 +279,25 @@ fn main() -> Result<()> {
         .zip(&y_train)
         .filter(|(z, y)| (**z > 0.0) != (**y == 1.0))
         .fold(0.0f32, |m, (z, _)| m.max(z.abs()));
+    let alike = if twin_hist.loss.is_empty() {
+        "With --epochs 0 there is no training to compare; run with a few epochs to see the two \
+         forms train alike."
+            .to_string()
+    } else {
+        format!(
+            "So the two forms train alike: the same {} from the same initial weights with \
+             binary_cross_entropy_with_logits give a loss curve within {gap:.1e} of the one \
+             above.",
+            prose::count(args.epochs, "epoch")
+        )
+    };
     nb.say(&format!(
         "In the naive column a confidently wrong model sees the same loss of 100 whether s is 20 \
          or 200, and no gradient at all to correct itself. The with-logits form stays exact. On \
-         this data scores do grow large (|s| up to {z_max:.1} after training), but only on \
+         this data scores can grow large (|s| up to {z_max:.1} for this model), but only on \
          biopsies the model gets right, where σ(s) rounding to 1 costs nothing; the most \
-         confident training mistake has |s| = {worst_mistake:.1}. So the two forms train alike: the same {} epochs from the same initial weights with \
-         binary_cross_entropy_with_logits give a loss curve within {gap:.1e} of the one above. \
-         Still, train with the with-logits form, and apply the sigmoid only when you want to \
-         read a probability.",
-        args.epochs
+         confident training mistake has |s| = {worst_mistake:.1}. {alike} Still, train with the \
+         with-logits form, and apply the sigmoid only when you want to read a probability."
     ));
 
     // ------------------------------------------------------------------
@@ -279,10 +311,11 @@ fn main() -> Result<()> {
         .collect();
     nb.say(&format!(
         "Now, once, the {} held-out biopsies. Predict benign when P(benign) > 0.5. Test accuracy: \
-         {test_acc:.4} ({} of {} right). A few test rows, and every mistake:",
+         {test_acc:.4} ({} of {} right, {}). A few test rows, and every mistake:",
         y_test.len(),
         y_test.len() - wrong.len(),
-        y_test.len()
+        y_test.len(),
+        prose::count(wrong.len(), "mistake")
     ));
     let raw = data.test_raw.features().to_vec::<f32>();
     let f = data.feature_names.len();
@@ -341,24 +374,25 @@ fn main() -> Result<()> {
 
     // ------------------------------------------------------------------
     nb.section("Summary");
-    support::report_curve(
+    report_curves(
         &nb,
-        &args,
         "binary_logistic_regression_loss.svg",
         "breast cancer: BCE loss",
-        &history.loss,
+        &[("train loss", &history.loss)],
     );
     nb.result(&format!(
-        "breast_cancer logistic regression: final loss {:.6}, test accuracy {test_acc:.4}",
-        history.loss[n - 1]
+        "breast_cancer logistic regression: {}, test accuracy {test_acc:.4}",
+        fit::final_loss(&history)
     ));
     nb.result(&fit::compare_with_reference(
         &case, &history, args.lr, args.seed,
     ));
 
-    support::assert_loss_fell(&history.loss, 0.5);
+    let mut checks = Checks::new(&args);
+    checks.loss_fell("training", &history.loss, 0.5);
     // The floor and its justification: fit::LOGISTIC.
-    support::assert_accuracy_at_least("breast_cancer test", test_acc, case.floor);
+    checks.accuracy_at_least("breast_cancer test", test_acc, case.floor);
+    checks.finish();
     Ok(())
 }
 

@@ -18,13 +18,18 @@
 //! ```sh
 //! cargo run --release --example gradients_by_hand
 //! dot -Tsvg out/gradients_by_hand.dot > tape.svg   # if Graphviz is installed
+//! cargo run --release --example gradients_by_hand -- --help
 //! ```
 
 mod support;
 
-use support::{Args, Notebook};
+use support::checks::Checks;
+use support::flags::{Args, Spec};
+use support::notebook::Notebook;
 use tapegrad::nn::functional::cross_entropy;
-use tapegrad::{grad, gradcheck, no_grad, seeded_rng, trace, DType, GradcheckOptions, Tensor};
+use tapegrad::{
+    grad, gradcheck, no_grad, seeded_rng, trace, DType, GradcheckOptions, Tensor, TraceEntry,
+};
 
 const N: usize = 4; // samples
 const D: usize = 3; // input features
@@ -32,9 +37,22 @@ const H: usize = 4; // hidden units
 const C: usize = 3; // classes
 const NAMES: [&str; 4] = ["W1", "b1", "W2", "b2"];
 
+const SPEC: Spec = Spec {
+    lr: Some(0.1),
+    seed: Some("the network's random weights"),
+    out: Some("the tape as Graphviz DOT and Mermaid files"),
+    ..Spec::new(
+        "gradients_by_hand",
+        "A small tanh network's gradients three ways (the tape, central finite differences, \
+         and the hand-derived formulas in plain Rust), tapegrad::gradcheck, the recorded tape \
+         as a table and as a graph, and one gradient step (of size --lr) going downhill.",
+    )
+};
+
 fn main() {
-    let args = Args::parse("gradients_by_hand", 1, 0.1);
+    let args = Args::parse(SPEC);
     let mut nb = Notebook::new("Gradients three ways", &args);
+    let mut checks = Checks::new(&args);
 
     // ------------------------------------------------------------------
     nb.section("A small network and a tiny batch");
@@ -82,8 +100,8 @@ fn main() {
         "Write a = x·W₁ + b₁, h = tanh(a), s = h·W₂ + b₂, p = softmax(s) row by row, and L = \
          −(1/N) Σₙ log pₙ,yₙ. The chain rule, from the loss backwards:",
     );
-    if !nb.quiet() {
-        for line in [
+    nb.block(
+        &[
             "  δs = ∂L/∂s  = (p − onehot(y)) / N          the softmax + log cancel (see why_the_log)",
             "  ∂L/∂W₂      = hᵀ · δs                      each weight collects (input × error)",
             "  ∂L/∂b₂      = Σₙ δsₙ                       a bias is a weight on a constant 1",
@@ -91,11 +109,10 @@ fn main() {
             "  δa = ∂L/∂a  = δh ⊙ (1 − h²)                tanh'(a) = 1 − tanh(a)²",
             "  ∂L/∂W₁      = xᵀ · δa",
             "  ∂L/∂b₁      = Σₙ δaₙ",
-        ] {
-            println!("{line}");
-        }
-        println!();
-    }
+            "",
+        ]
+        .join("\n"),
+    );
     let hand = hand_gradients(&xv, &labels, &params);
     nb.say(
         "The first step is the one every classifier shares. Here it is for our batch, computed \
@@ -215,10 +232,32 @@ fn main() {
         "tapegrad::gradcheck runs the same comparison automatically (central differences over \
          the full Jacobian, in f64, with tight tolerances):",
     );
-    if !nb.quiet() {
-        print!("{report}");
-        println!();
-    }
+    nb.table(
+        &[
+            "input",
+            "result",
+            "max abs error",
+            "max rel error",
+            "worst entry: analytic",
+            "numeric",
+        ],
+        &report
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let (analytic, numeric) = c.worst_values;
+                vec![
+                    NAMES[k].to_string(),
+                    if c.passed { "ok" } else { "FAILED" }.to_string(),
+                    format!("{:.3e}", c.max_abs_error),
+                    format!("{:.3e}", c.max_rel_error),
+                    format!("{analytic:+.10}"),
+                    format!("{numeric:+.10}"),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
     nb.result(&format!(
         "gradients: max |tape − finite diff| = {worst_fd:.1e}, max |tape − hand| = {worst_hand:.1e}, gradcheck {}",
         if report.passed() { "passed" } else { "FAILED" }
@@ -229,15 +268,15 @@ fn main() {
          Finite differences are the referee: slow (two passes per weight) and approximate, but \
          they cannot share a mistake with the other two.",
     );
-    check(
+    checks.claim(
         worst_hand < 1e-12,
-        &format!("tape vs hand gradients differ by {worst_hand:.1e}"),
+        &format!("the tape and hand gradients agree to 1e-12 (they differ by {worst_hand:.1e})"),
     );
-    check(
+    checks.claim(
         worst_fd < 1e-7,
-        &format!("tape vs finite differences differ by {worst_fd:.1e}"),
+        &format!("the tape and finite differences agree to 1e-7 (they differ by {worst_fd:.1e})"),
     );
-    check(report.passed(), &format!("gradcheck failed:\n{report}"));
+    checks.claim(report.passed(), "gradcheck passes");
 
     // ------------------------------------------------------------------
     nb.section("The tape, printed");
@@ -256,20 +295,24 @@ fn main() {
          over the batch is recorded: a Sum, then a DivScalar by N, so every per-sample loss \
          receives the gradient 1/N = 0.25; that is where the /N in δs comes from.",
     );
-    if !nb.quiet() {
-        print!("{}", tape_trace.table(true));
-        println!();
-    }
+    nb.table(
+        &["entry", "op", "inputs", "shape", "value", "grad"],
+        &tape_trace
+            .entries()
+            .iter()
+            .map(trace_row)
+            .collect::<Vec<_>>(),
+    );
     let ops: Vec<&str> = tape_trace.entries().iter().map(|e| e.op).collect();
     nb.result(&format!(
         "tape: {} entries ({}), loss {traced_loss:.6}",
         ops.len(),
         ops.join(" → ")
     ));
-    let last = tape_trace.entries().last().unwrap();
-    check(
-        last.grad.as_ref().map(|g| g.item::<f64>()) == Some(1.0),
-        "the root of the backward pass should receive gradient 1",
+    let root_grad = tape_trace.entries().last().and_then(|e| e.grad.as_ref());
+    checks.claim(
+        root_grad.map(|g| g.item::<f64>()) == Some(1.0),
+        "the root of the backward pass receives the gradient 1",
     );
 
     // ------------------------------------------------------------------
@@ -280,10 +323,7 @@ fn main() {
         ("gradients_by_hand.dot", &dot),
         ("gradients_by_hand.mmd", &mermaid),
     ] {
-        match support::write_file(&args.out, file, text) {
-            Ok(path) => nb.result(&format!("tape graph written to {}", path.display())),
-            Err(e) => eprintln!("could not write {file}: {e}"),
-        }
+        nb.save(file, "tape graph", text);
     }
     nb.say(
         "The same entries as a graph: parameters are boxes, ops are rounded, and an arrow goes \
@@ -291,9 +331,7 @@ fn main() {
          The .dot file renders with Graphviz (dot -Tsvg); the Mermaid text renders on GitHub \
          inside a ```mermaid block. Here it is:",
     );
-    if !nb.quiet() {
-        println!("{mermaid}");
-    }
+    nb.block(&mermaid);
 
     // ------------------------------------------------------------------
     nb.section("One step downhill");
@@ -336,10 +374,40 @@ fn main() {
         "one gradient step (lr {}): loss {before:.6} -> {after:.6}",
         args.lr
     ));
-    check(
+    checks.claim(
         after < before,
-        "one step against the gradient should lower the loss",
+        &format!("one step against the gradient lowers the loss ({before:.6} -> {after:.6})"),
     );
+    checks.finish();
+}
+
+/// One row of the tape table: values and gradients with 2 decimals, and
+/// only their count for tensors of more than 4 numbers (the library's own
+/// `Trace::table` shows 4 decimals, which would not fit 100 columns).
+fn trace_row(e: &TraceEntry) -> Vec<String> {
+    let brief = |t: &Tensor| {
+        let v = t.to_vec::<f64>();
+        match v.len() {
+            1 if t.dims().is_empty() => format!("{:.4}", v[0]),
+            n if n <= 4 => {
+                let parts: Vec<String> = v.iter().map(|x| format!("{x:.2}")).collect();
+                format!("[{}]", parts.join(", "))
+            }
+            n => format!("<{n} values>"),
+        }
+    };
+    let mut inputs: Vec<String> = e.inputs.iter().map(|i| format!("#{i}")).collect();
+    if e.constant_inputs > 0 {
+        inputs.push(format!("{} const", e.constant_inputs));
+    }
+    vec![
+        format!("#{}", e.id),
+        e.op.to_string(),
+        inputs.join(", "),
+        e.shape.to_string(),
+        brief(&e.value),
+        e.grad.as_ref().map_or_else(|| "-".to_string(), brief),
+    ]
 }
 
 /// The network's mean cross-entropy on the batch, with the tape.
@@ -440,13 +508,5 @@ fn hand_gradients(x: &[f64], labels: &[usize], params: &[Tensor]) -> Hand {
         p,
         dz,
         grads: [dw1, db1, dw2, db2],
-    }
-}
-
-/// Stops the notebook with a non-zero exit code when a checked claim fails.
-fn check(ok: bool, what: &str) {
-    if !ok {
-        eprintln!("error: check failed: {what}");
-        std::process::exit(1);
     }
 }

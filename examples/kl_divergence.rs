@@ -15,18 +15,38 @@
 //!
 //! ```sh
 //! cargo run --release --example kl_divergence
+//! cargo run --release --example kl_divergence -- --help
 //! ```
 
 mod support;
 
-use support::{Args, Notebook};
+use support::chart::{report_curves, Chart};
+use support::checks::Checks;
+use support::epochs::EpochLog;
+use support::flags::{Args, Spec};
+use support::notebook::Notebook;
 use tapegrad::nn::functional::{cross_entropy, kl_div_with, KlDivOptions, KlReduction, Reduction};
 use tapegrad::optim::{Adam, AdamConfig, Optimizer, SgdConfig, SGD};
 use tapegrad::{seeded_rng, DType, Tensor};
 
+const SPEC: Spec = Spec {
+    epochs: Some(200),
+    lr: Some(2.0),
+    seed: Some("the 2000 random pairs of distributions"),
+    out: Some("two charts (SVG)"),
+    ..Spec::new(
+        "kl_divergence",
+        "Cross-entropy, entropy and the KL divergence: H(P, Q) = H(P) + KL(P‖Q) checked \
+         numerically, KL's sign and asymmetry, fitting Q = softmax(θ) to P with SGD (the loss \
+         levels off at H(P)), and forward against reverse KL when a one-bump Q is fitted to a \
+         two-bump P. --epochs and --lr set the SGD fit.",
+    )
+};
+
 fn main() {
-    let args = Args::parse("kl_divergence", 200, 2.0);
+    let args = Args::parse(SPEC);
     let mut nb = Notebook::new("Cross-entropy, entropy and the KL divergence", &args);
+    let mut checks = Checks::new(&args);
 
     // ------------------------------------------------------------------
     nb.section("H(P, Q) = H(P) + KL(P‖Q)");
@@ -58,8 +78,6 @@ fn main() {
         kls.push(kl);
         rows.push(vec![
             name.to_string(),
-            show(p),
-            show(q),
             format!("{h_p:.6}"),
             format!("{h_pq:.6}"),
             format!("{kl:.6}"),
@@ -68,23 +86,24 @@ fn main() {
         ]);
     }
     nb.table(
-        &[
-            "pair",
-            "P",
-            "Q",
-            "H(P)",
-            "H(P,Q)",
-            "KL(P‖Q)",
-            "H(P) + KL",
-            "|diff|",
-        ],
+        &["pair", "P", "Q"],
+        &pairs
+            .iter()
+            .map(|(name, p, q)| vec![name.to_string(), show(p), show(q)])
+            .collect::<Vec<_>>(),
+    );
+    nb.table(
+        &["pair", "H(P)", "H(P,Q)", "KL(P‖Q)", "H(P) + KL", "|diff|"],
         &rows,
     );
     nb.result(&format!(
         "H(P,Q) = H(P) + KL(P‖Q): worst |difference| over {} pairs = {worst:.1e}",
         pairs.len()
     ));
-    check(worst < 1e-12, "H(P,Q) = H(P) + KL(P‖Q)");
+    checks.claim(
+        worst < 1e-12,
+        &format!("H(P,Q) = H(P) + KL(P‖Q) to 1e-12 (worst difference {worst:.1e})"),
+    );
     nb.say(
         "The 'one-hot label' row is a classifier's situation: P is the label, so H(P) = 0 and \
          the cross-entropy, the KL divergence and −log q(true class) = −log 0.6 are one and the \
@@ -152,7 +171,10 @@ fn main() {
          largest |KL(P‖Q) − KL(Q‖P)| = {max_asym:.3}, median KL(P‖Q)/KL(Q‖P) = {median_ratio:.3}",
         args.seed
     ));
-    check(min_kl >= -1e-12, "KL(P‖Q) ≥ 0 for every random pair");
+    checks.claim(
+        min_kl >= -1e-12,
+        &format!("KL(P‖Q) ≥ 0 for every random pair (smallest {min_kl:.3e})"),
+    );
 
     // ------------------------------------------------------------------
     nb.section("Fitting Q = softmax(θ) to P by minimising cross-entropy");
@@ -180,7 +202,7 @@ fn main() {
     )
     .unwrap();
     let mut losses = Vec::with_capacity(args.epochs);
-    let mut progress = support::Progress::new("fitting", args.epochs, &args);
+    let mut log = EpochLog::new("fitting", &args);
     let every = (args.epochs / 8).max(1);
     let mut rows = Vec::new();
     for epoch in 1..=args.epochs {
@@ -190,24 +212,22 @@ fn main() {
         opt.step().unwrap();
         let l = loss.item::<f64>();
         losses.push(l);
-        if !nb.quiet() {
-            println!("{}", support::epoch_line(epoch, l, None));
-        }
-        if epoch == 1 || epoch % every == 0 {
+        log.epoch(epoch, l, None);
+        if epoch == 1 || epoch.is_multiple_of(every) {
             rows.push(vec![
                 format!("{epoch}"),
                 format!("{l:.6}"),
                 format!("{:.3e}", l - h_target),
             ]);
         }
-        progress.tick();
     }
     let q_fit = theta.detach().softmax(1).to_vec::<f64>();
     let (final_h, final_kl) = cross_entropy_and_kl(&target, &q_fit);
-    if !nb.quiet() {
-        println!();
+    if rows.is_empty() {
+        nb.say("With --epochs 0 θ does not move: Q is still its starting point.");
+    } else {
+        nb.table(&["epoch", "H(P, Q)", "KL(P‖Q)"], &rows);
     }
-    nb.table(&["epoch", "H(P, Q)", "KL(P‖Q)"], &rows);
     let q_rows: Vec<Vec<String>> = (0..6)
         .map(|i| {
             vec![
@@ -218,22 +238,23 @@ fn main() {
         })
         .collect();
     nb.table(&["class", "P", "fitted Q"], &q_rows);
-    support::report_curve(
+    report_curves(
         &nb,
-        &args,
         "kl_divergence_fit.svg",
         "kl_divergence: H(P, Q) while fitting Q = softmax(θ)",
-        &losses,
+        &[("H(P, Q)", &losses)],
     );
+    let first = losses.first().copied().unwrap_or(final_h);
     nb.result(&format!(
-        "fit: loss {:.6} -> {final_h:.6} (H(P) = {h_target:.6}), KL(P‖Q) {:.3e} -> {final_kl:.3e}",
-        losses[0],
-        losses[0] - h_target
+        "fit: loss {first:.6} -> {final_h:.6} (H(P) = {h_target:.6}), KL(P‖Q) {:.3e} -> \
+         {final_kl:.3e} in {} SGD steps",
+        first - h_target,
+        args.epochs
     ));
-    support::assert_loss_fell(&losses, 0.5);
-    check(
-        final_kl < 1e-3 * (losses[0] - h_target),
-        &format!("KL(P‖Q) should fall to ~0, got {final_kl:.3e}"),
+    checks.loss_fell("fitting Q", &losses, 0.5);
+    checks.claim(
+        final_kl < 1e-3 * (first - h_target),
+        &format!("KL(P‖Q) falls below 1/1000 of its start (ends at {final_kl:.3e})"),
     );
 
     // ------------------------------------------------------------------
@@ -291,26 +312,29 @@ fn main() {
         ],
         &rows,
     );
-    if !nb.quiet() {
-        print!("{}", profile("P: two bumps", &p_grid, 7));
-        print!("{}", profile("Q fitted by KL(P‖Q): covers both", &fwd.q, 7));
-        print!("{}", profile("Q fitted by KL(Q‖P): picks one", &rev.q, 7));
-        println!("{:>6}-6{:>29}0{:>29}6\n", "", "", "");
-    }
-    let svg = support::svg_chart(
-        "P (two bumps) and the one-bump Q fitted by each KL",
-        "grid point (x from -6 to 6)",
-        "probability",
-        &[
+    nb.block(&format!(
+        "{}{}{}{:>6}-6{:>29}0{:>29}6\n",
+        profile("P: two bumps", &p_grid, 7),
+        profile("Q fitted by KL(P‖Q): covers both", &fwd.q, 7),
+        profile("Q fitted by KL(Q‖P): picks one", &rev.q, 7),
+        "",
+        "",
+        ""
+    ));
+    let chart = Chart {
+        title: "P (two bumps) and the one-bump Q fitted by each KL",
+        x_label: "x",
+        y_label: "probability",
+        x_first: grid[0],
+        x_step: grid[1] - grid[0],
+        series: &[
             ("P", &p_grid),
-            ("Q, forward KL(P||Q)", &fwd.q),
-            ("Q, reverse KL(Q||P)", &rev.q),
+            ("Q, forward KL(P‖Q)", &fwd.q),
+            ("Q, reverse KL(Q‖P)", &rev.q),
         ],
-    );
-    match support::write_file(&args.out, "kl_divergence_modes.svg", &svg) {
-        Ok(path) => nb.result(&format!("P and both fits written to {}", path.display())),
-        Err(e) => eprintln!("could not write the plot: {e}"),
-    }
+        allow_log_y: false,
+    };
+    nb.save("kl_divergence_modes.svg", "P and both fits", &chart.svg());
     nb.say(
         "Forward KL(P‖Q) = Σ P log(P/Q) is an average over P: wherever P has mass, a small Q is \
          punished without limit, so Q stretches to cover both bumps and puts its own peak in the \
@@ -333,14 +357,15 @@ fn main() {
         "forward fit: μ = {:+.3}, σ = {:.3}; reverse fit: μ = {:+.3}, σ = {:.3}",
         fwd.mu, fwd.sigma, rev.mu, rev.sigma
     ));
-    check(
+    checks.claim(
         fwd.mu.abs() < 0.3 && fwd.sigma > 2.0,
-        "the forward-KL fit should sit between the bumps and be wide",
+        "the forward-KL fit sits between the bumps and is wide",
     );
-    check(
+    checks.claim(
         (rev.mu - 2.5).abs() < 0.3 && rev.sigma < 1.0,
-        "the reverse-KL fit should sit on the right bump and be narrow",
+        "the reverse-KL fit sits on the right bump and is narrow",
     );
+    checks.finish();
 }
 
 /// A fitted one-bump Q.
@@ -462,12 +487,4 @@ fn entropy(p: &[f64]) -> f64 {
 fn show(p: &[f64]) -> String {
     let items: Vec<String> = p.iter().map(|v| format!("{v}")).collect();
     format!("({})", items.join(", "))
-}
-
-/// Stops the notebook with a non-zero exit code when a checked claim fails.
-fn check(ok: bool, what: &str) {
-    if !ok {
-        eprintln!("error: check failed: {what}");
-        std::process::exit(1);
-    }
 }

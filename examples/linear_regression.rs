@@ -12,16 +12,21 @@
 //!   largest eigenvalue limits the learning rate, the smallest sets the pace);
 //! - what a small MLP gains on the same data, measured on the test rows.
 //!
-//! Run it: `cargo run --release --example linear_regression`
-//! (flags: `--epochs N --lr X --seed N --quiet --out DIR --quick`; the
-//! epochs and learning rate are gradient descent's, the MLP trains for half
-//! as many epochs with Adam at a fixed lr of 0.01; `--seed` seeds the MLPs).
+//! Run it: `cargo run --release --example linear_regression`; `-- --help`
+//! lists the flags. `--epochs` and `--lr` are gradient descent's; the MLPs
+//! train for half as many epochs with Adam at a fixed lr of 0.01, and
+//! `--seed` seeds them.
 
 mod support;
 
 use std::path::PathBuf;
 
-use support::{Args, Notebook, Progress};
+use support::chart::report_curves;
+use support::checks::Checks;
+use support::epochs::{EpochLog, Progress};
+use support::flags::{Args, Spec};
+use support::notebook::Notebook;
+use support::prose::count;
 use tapegrad::data::{read_csv, Standardizer};
 use tapegrad::nn::functional as F;
 use tapegrad::nn::{Linear, Module, ReLU, Sequential};
@@ -41,8 +46,23 @@ const MLP_LR: f64 = 0.01;
 /// MLPs trained from different seeds, to show the spread.
 const MLP_SEEDS: u64 = 3;
 
+const SPEC: Spec = Spec {
+    epochs: Some(EPOCHS),
+    lr: Some(LR),
+    seed: Some("the initial weights of the three MLPs, which use N, N + 1 and N + 2"),
+    out: Some("the two charts (SVG)"),
+    ..Spec::new(
+        "linear_regression",
+        "Linear regression on 442 diabetes patients: the mean squared error and its gradient, \
+         full-batch gradient descent converging to the least-squares solution of the normal \
+         equations (Cholesky), why it takes many epochs (the curvature), and a small MLP \
+         measured against it on the test rows. --epochs and --lr set gradient descent; the \
+         MLPs train for half as many epochs (rounded up) with Adam at lr 0.01.",
+    )
+};
+
 fn main() -> Result<()> {
-    let args = Args::parse("linear_regression", EPOCHS, LR);
+    let args = Args::parse(SPEC);
     let mut nb = Notebook::new(
         "Linear regression: gradient descent meets least squares",
         &args,
@@ -130,11 +150,12 @@ fn main() -> Result<()> {
     // ------------------------------------------------------------------
     nb.section("Gradient descent");
     nb.say(&format!(
-        "The model starts at w = 0, b = 0 and takes {} full-batch steps w ← w − lr·∂ℓ/∂w at lr = \
-         {} (optim::SGD without momentum). Every step sees all {n_train} training rows, so the \
-         loss is the same function at every step and it can only go down if lr is small enough \
-         (section 5 says how small).",
-        args.epochs, args.lr
+        "The model starts at w = 0, b = 0 and takes {} w ← w − lr·∂ℓ/∂w at lr = {} \
+         (optim::SGD without momentum). Every step sees all {n_train} training rows, so the \
+         loss is the same function at every step and it can only go down if lr is small \
+         enough (section 5 says how small).",
+        count(args.epochs, "full-batch step"),
+        args.lr
     ));
     let features = x_train.dims()[1];
     let model = Linear::from_tensors(
@@ -144,11 +165,25 @@ fn main() -> Result<()> {
     let w_start = flat_params(&model);
     let gd_losses = train_gd(&model, &x_train, &y_train, &args)?;
     let gd_w = flat_params(&model);
-    nb.say(&format!(
-        "The training MSE fell from {:.1} (predicting 0 for everyone) to {:.3}.",
-        gd_losses[0],
-        gd_losses.last().unwrap()
-    ));
+    // Each loss is measured before its step, so the first one is that of
+    // w = 0, b = 0, whatever the learning rate.
+    nb.say(&match gd_losses.as_slice() {
+        [] => "With --epochs 0 gradient descent takes no step: the weights stay at 0 and every \
+               prediction is 0."
+            .to_string(),
+        [first] => format!(
+            "The training MSE of the one step's forward pass is {first:.1} (predicting 0 for \
+             everyone); what the step did shows in the weights below."
+        ),
+        [first, .., last] if last < first => format!(
+            "The training MSE fell from {first:.1} (predicting 0 for everyone) to {last:.3}."
+        ),
+        [first, .., last] => format!(
+            "The training MSE went from {first:.1} (predicting 0 for everyone) to {last:.3e}: \
+             it did not fall, so lr = {} is too large for this loss (section 5 says why).",
+            args.lr
+        ),
+    });
 
     // ------------------------------------------------------------------
     nb.section("The closed form: the normal equations");
@@ -183,8 +218,8 @@ fn main() -> Result<()> {
         .collect();
     nb.say(&format!(
         "The weights side by side (per standardised feature, so in progression points per \
-         training standard deviation), after {} epochs of gradient descent:",
-        args.epochs
+         training standard deviation), after {} of gradient descent:",
+        count(args.epochs, "epoch")
     ));
     nb.table(
         &["", "gradient descent", "closed form", "|difference|"],
@@ -204,15 +239,47 @@ fn main() -> Result<()> {
         &rows,
     );
     let (w_dist, w_norm) = (distance(&gd_w, &cf_w), distance(&w_start, &cf_w));
+    // Close enough that no test-set conclusion changes: the test MSEs differ
+    // by less than a tenth of the standard error of the test MSE itself
+    // (0.1 × ≈414 here; --quick's 500 epochs leave a gap of ≈12, the
+    // default run ≈0.12). The same criterion is the third claim below.
+    let se = cf_fit.test_se;
+    let test_gap = (gd_fit.test_mse - cf_fit.test_mse).abs();
+    let arrived = test_gap <= 0.1 * se;
+    let excess_share = (gd_fit.train_mse - cf_fit.train_mse) / cf_fit.train_mse;
+    let fell = matches!(gd_losses.as_slice(), [first, .., last] if last < first);
+    let verdict = if arrived {
+        format!(
+            "Gradient descent found the least-squares solution: its weights are within {:.2e} \
+             of it (relative distance {:.2e}), and its training MSE is above the minimum by \
+             {excess_share:.2e} of it.",
+            w_dist,
+            w_dist / w_norm,
+        )
+    } else if gd_losses.len() >= 2 && !fell {
+        let where_now = if w_dist.is_finite() {
+            format!("its weights are {w_dist:.2e} from the least-squares solution")
+        } else {
+            "its weights overflowed and are no longer finite numbers".to_string()
+        };
+        format!(
+            "Gradient descent diverged at lr = {} (section 5 says why): {where_now}.",
+            args.lr
+        )
+    } else {
+        format!(
+            "Gradient descent has not reached the least-squares solution after {}: its weights \
+             are still {:.2e} from it (relative distance {:.2e}), and its training MSE is above \
+             the minimum by {excess_share:.2e} of it (section 5 says why it needs many epochs).",
+            count(args.epochs, "epoch"),
+            w_dist,
+            w_dist / w_norm,
+        )
+    };
     nb.say(&format!(
-        "Gradient descent found the least-squares solution: its weights are within {:.2e} of \
-         it (relative distance {:.2e}), and its training MSE is above the minimum by {:.2e} of \
-         it. The closed form is the exact minimum of the training loss, so no linear model does \
-         better on the training rows; R² on the test rows ({:.3}) is R² = 1 − MSE/variance with \
-         the test rows' own variance, as sklearn's r2_score computes it.",
-        w_dist,
-        w_dist / w_norm,
-        (gd_fit.train_mse - cf_fit.train_mse) / cf_fit.train_mse,
+        "{verdict} The closed form is the exact minimum of the training loss, so no linear \
+         model does better on the training rows; R² on the test rows ({:.3}) is R² = 1 − \
+         MSE/variance with the test rows' own variance, as sklearn's r2_score computes it.",
         cf_fit.test_r2
     ));
 
@@ -268,25 +335,37 @@ fn main() -> Result<()> {
 
     // ------------------------------------------------------------------
     nb.section("A small MLP on the same data");
-    let mlp_epochs = (args.epochs / 2).max(1);
+    // Half of gradient descent's epochs, rounded up so that --epochs 1
+    // still trains the MLPs and --epochs 0 trains nothing.
+    let mlp_epochs = args.epochs.div_ceil(2);
+    let mlp_params = HIDDEN * (features + 2) + 1;
     nb.say(&format!(
         "Can a nonlinear model do better? An MLP with one hidden layer of {HIDDEN} ReLU units \
-         ({} parameters against 11), trained with Adam at lr = {MLP_LR} for {mlp_epochs} \
-         full-batch epochs on the same MSE. Adam moves each parameter by about lr per step, so \
-         the output bias starts at the training mean ({y_mean:.1}) instead of walking there. \
-         Three seeds show how much the result depends on the initialisation (the epoch lines \
-         are the first seed's). The test MSE is recorded at every epoch only to draw it: \
-         nothing is chosen with it.",
-        HIDDEN * (features + 2) + 1
+         ({mlp_params} parameters against 11), trained with Adam at lr = {MLP_LR} for {} on \
+         the same MSE. Adam moves each parameter by about lr per step, so the output bias \
+         starts at the training mean ({y_mean:.1}) instead of walking there. Three seeds show \
+         how much the result depends on the initialisation (the epoch lines are the first \
+         seed's). The test MSE is recorded at every epoch only to draw it: nothing is chosen \
+         with it.",
+        count(mlp_epochs, "full-batch epoch")
     ));
     let mut runs = Vec::new();
     for k in 0..MLP_SEEDS {
         let seed = args.seed + k;
-        // Epoch lines for the first seed only.
-        let show = k == 0 && !args.quiet;
-        runs.push(train_mlp(
-            seed, &x_train, &y_train, &x_test, &y_test, y_mean, mlp_epochs, show, &args,
-        )?);
+        let label = format!("MLP seed {seed}");
+        let data = [&x_train, &y_train, &x_test, &y_test];
+        let run = if k == 0 {
+            let mut log = EpochLog::with_epochs(&label, mlp_epochs, &args);
+            train_mlp(seed, data, y_mean, mlp_epochs, |epoch, train, test| {
+                log.epoch_with(epoch, train, None, &[("test_mse", format!("{test:.3}"))]);
+            })?
+        } else {
+            // The other seeds only show their progress: their lines would
+            // tell the same story.
+            let mut bar = Progress::new(&label, mlp_epochs, args.quiet);
+            train_mlp(seed, data, y_mean, mlp_epochs, |_, _, _| bar.tick())?
+        };
+        runs.push(run);
     }
     let mut rows: Vec<Vec<String>> = runs
         .iter()
@@ -297,8 +376,103 @@ fn main() -> Result<()> {
         &["model", "train MSE", "test MSE", "train R²", "test R²"],
         &rows,
     );
-    let mean_test = runs.iter().map(|r| r.fit.test_mse).sum::<f64>() / runs.len() as f64;
-    let mean_train = runs.iter().map(|r| r.fit.train_mse).sum::<f64>() / runs.len() as f64;
+    let (mean_train, mean_test) = mean_mses(&runs);
+    if mlp_epochs == 0 {
+        nb.say(&format!(
+            "With --epochs 0 the MLPs are not trained: these are their random initial weights, \
+             with the output bias at the training mean, so they score about what always \
+             predicting the mean does (mean test MSE {mean_test:.1})."
+        ));
+    } else {
+        nb.say(&mlp_verdict(&runs, &cf_fit, mlp_epochs, mlp_params));
+    }
+
+    // ------------------------------------------------------------------
+    nb.section("Summary");
+    // The loss itself is flat after a few epochs at this scale; its distance
+    // to the least-squares minimum, on a log scale, shows the straight line
+    // of section 5's geometric convergence. Rounding can leave the last
+    // losses a hair below the minimum: they are drawn at 1e-12 rather than
+    // dropped from the log axis, while a diverged run's NaN stays a gap.
+    let excess: Vec<f64> = gd_losses
+        .iter()
+        .map(|l| {
+            let e = l - cf_fit.train_mse;
+            if e.is_nan() {
+                e
+            } else {
+                e.max(1e-12)
+            }
+        })
+        .collect();
+    report_curves(
+        &nb,
+        "linear_regression_gd_excess.svg",
+        "diabetes: gradient descent, train MSE − least-squares MSE",
+        &[("train MSE − minimum", &excess)],
+    );
+    report_curves(
+        &nb,
+        "linear_regression_mlp_loss.svg",
+        "diabetes: MLP (Adam), MSE",
+        &[
+            ("train MSE", &runs[0].train_curve),
+            ("test MSE", &runs[0].test_curve),
+        ],
+    );
+    nb.result(&format!(
+        "gradient descent: train MSE {:.4}, test MSE {:.4}, test R² {:.4}",
+        gd_fit.train_mse, gd_fit.test_mse, gd_fit.test_r2
+    ));
+    nb.result(&format!(
+        "closed form: train MSE {:.4}, test MSE {:.4}, test R² {:.4}; \
+         |θ_gd − θ*| = {w_dist:.3e}",
+        cf_fit.train_mse, cf_fit.test_mse, cf_fit.test_r2
+    ));
+    nb.result(&format!(
+        "MLP ({}): mean train MSE {mean_train:.4}, mean test MSE {mean_test:.4}",
+        count(runs.len(), "seed")
+    ));
+
+    // The example's claims; --quick (CI) enforces them, other runs note the
+    // ones an experiment breaks.
+    let mut checks = Checks::new(&args);
+    checks.loss_fell("gradient descent", &gd_losses, 0.5);
+    // Gradient descent is on its way to the closed form, by the theorem of
+    // section 5: ‖θ_t − θ*‖ ≤ ρ^t·‖θ₀ − θ*‖. It holds for any lr below
+    // 2/λ_max and any number of epochs, so it is not a tolerance chosen to
+    // pass: it fails only if the gradient, the optimizer step or the closed
+    // form is wrong (or lr is too large). The 1e-9 terms cover rounding.
+    checks.claim(
+        w_dist <= bound * (1.0 + 1e-9) + 1e-9 * w_norm,
+        &format!(
+            "gradient descent is within the convergence bound {bound:.3e} of the \
+             least-squares weights (distance {w_dist:.3e})"
+        ),
+    );
+    // Close enough that no test-set conclusion changes (see `arrived`).
+    checks.claim(
+        arrived,
+        &format!(
+            "the test MSEs of gradient descent ({:.3}) and of the closed form ({:.3}) differ \
+             by less than 0.1 × the test MSE's standard error ({se:.1})",
+            gd_fit.test_mse, cf_fit.test_mse
+        ),
+    );
+    for r in &runs {
+        checks.loss_fell(&format!("MLP seed {}", r.seed), &r.train_curve, 0.5);
+    }
+    checks.finish();
+    Ok(())
+}
+
+/// What section 6 concludes from the trained MLPs: train and test MSE
+/// against least squares, compared row by row, and the first seed's test
+/// curve.
+fn mlp_verdict(runs: &[MlpRun], cf_fit: &Fit, mlp_epochs: usize, mlp_params: usize) -> String {
+    let n_test = cf_fit.test_sq.len();
+    let n_train = N_TRAIN;
+    let (mean_train, mean_test) = mean_mses(runs);
     let best_epoch = runs[0]
         .test_curve
         .iter()
@@ -316,10 +490,12 @@ fn main() -> Result<()> {
         .collect();
     let (diff, diff_var) = mean_var(&diffs);
     let paired_se = (diff_var / n_test as f64).sqrt();
-    let trend = if best_epoch < mlp_epochs {
+    let trend = if mlp_epochs < 2 {
+        String::new()
+    } else if best_epoch < mlp_epochs {
         format!(
-            "Its test curve (seed {}) is lowest at epoch {best_epoch} and then climbs while the \
-             training loss keeps falling: with {n_train} rows the extra flexibility starts \
+            " Its test curve (seed {}) is lowest at epoch {best_epoch} and then climbs while \
+             the training loss keeps falling: with {n_train} rows the extra flexibility starts \
              fitting noise. Stopping early would need a validation split taken from the \
              training rows; choosing the epoch with the test rows would make the test score \
              meaningless.",
@@ -327,7 +503,7 @@ fn main() -> Result<()> {
         )
     } else {
         format!(
-            "Its test curve (seed {}) is still falling at the last epoch.",
+            " Its test curve (seed {}) is still falling at the last epoch.",
             runs[0].seed
         )
     };
@@ -338,102 +514,49 @@ fn main() -> Result<()> {
     } else {
         "not distinguishable from"
     };
-    nb.say(&format!(
-        "Measured: the MLPs fit the training rows better (mean train MSE {mean_train:.1} \
-         against {:.1}), as {} parameters should; on the test rows they average \
-         {mean_test:.1} against least squares' {:.1}. Both are scored on the same {n_test} \
-         patients, so the fair comparison is row by row: the MLPs' squared error minus least \
-         squares' is {diff:+.1} on average, with a standard error of {paired_se:.1} \
-         ({:+.1} standard errors), so the MLP is {verdict} the linear model on this data. \
-         {trend}",
-        cf_fit.train_mse,
-        HIDDEN * (features + 2) + 1,
+    let train_part = if mean_train < cf_fit.train_mse {
+        format!(
+            "the MLPs fit the training rows better (mean train MSE {mean_train:.1} against \
+             {:.1}), as {mlp_params} parameters should",
+            cf_fit.train_mse
+        )
+    } else {
+        format!(
+            "the MLPs fit the training rows worse (mean train MSE {mean_train:.1} against \
+             {:.1}) after only {}, too little training for {mlp_params} parameters",
+            cf_fit.train_mse,
+            count(mlp_epochs, "epoch")
+        )
+    };
+    format!(
+        "Measured: {train_part}; on the test rows they average {mean_test:.1} against least \
+         squares' {:.1}. Both are scored on the same {n_test} patients, so the fair comparison \
+         is row by row: the MLPs' squared error minus least squares' is {diff:+.1} on average, \
+         with a standard error of {paired_se:.1} ({:+.1} standard errors), so the MLP is \
+         {verdict} the linear model on this data.{trend}",
         cf_fit.test_mse,
         diff / paired_se,
-    ));
-
-    // ------------------------------------------------------------------
-    nb.section("Summary");
-    // The loss itself is flat after a few epochs at this scale; its distance
-    // to the least-squares minimum, on a log scale, shows the straight line
-    // of section 5's geometric convergence.
-    let excess: Vec<f64> = gd_losses
-        .iter()
-        .map(|l| (l - cf_fit.train_mse).max(1e-12).log10())
-        .collect();
-    support::report_curve(
-        &nb,
-        &args,
-        "linear_regression_gd_excess.svg",
-        "diabetes: gradient descent, log10(train MSE − least-squares MSE)",
-        &excess,
-    );
-    support::report_curves(
-        &nb,
-        &args,
-        "linear_regression_mlp_loss.svg",
-        "diabetes: MLP (Adam), MSE",
-        &[
-            ("train MSE", &runs[0].train_curve),
-            ("test MSE", &runs[0].test_curve),
-        ],
-    );
-    nb.result(&format!(
-        "gradient descent: train MSE {:.4}, test MSE {:.4}, test R² {:.4}",
-        gd_fit.train_mse, gd_fit.test_mse, gd_fit.test_r2
-    ));
-    nb.result(&format!(
-        "closed form:      train MSE {:.4}, test MSE {:.4}, test R² {:.4}; |θ_gd − θ*| = {w_dist:.3e}",
-        cf_fit.train_mse, cf_fit.test_mse, cf_fit.test_r2
-    ));
-    nb.result(&format!(
-        "MLP ({} seeds):    mean train MSE {mean_train:.4}, mean test MSE {mean_test:.4}",
-        runs.len()
-    ));
-
-    // What CI checks (in every mode, --quick included):
-    // 1. the training loss fell below half its first value;
-    support::assert_loss_fell(&gd_losses, 0.5);
-    // 2. gradient descent is on its way to the closed form, by the theorem
-    //    of section 5: ‖θ_t − θ*‖ ≤ ρ^t·‖θ₀ − θ*‖. It holds for any lr below
-    //    2/λ_max and any number of epochs, so it is not a tolerance chosen to
-    //    pass: it fails only if the gradient, the optimizer step or the
-    //    closed form is wrong. The 1e-9 covers rounding.
-    if w_dist > bound * (1.0 + 1e-9) + 1e-9 * w_norm {
-        fail(&format!(
-            "gradient descent is {w_dist:.3e} from the least-squares weights, more than the \
-             convergence bound {bound:.3e}"
-        ));
-    }
-    // 3. it is close enough to the closed form that no test-set conclusion
-    //    changes: the test MSEs differ by less than a tenth of the standard
-    //    error of the test MSE itself (0.1 × ≈414 here; --quick's 500
-    //    epochs leave ≈12, the full run ≈0.001).
-    let se = cf_fit.test_se;
-    let gap = (gd_fit.test_mse - cf_fit.test_mse).abs();
-    if gap > 0.1 * se {
-        fail(&format!(
-            "test MSE of gradient descent {:.3} differs from the closed form's {:.3} by more \
-             than 0.1 × its standard error {se:.1}",
-            gd_fit.test_mse, cf_fit.test_mse
-        ));
-    }
-    // 4. every MLP's training loss fell below half its first value too.
-    for r in &runs {
-        support::assert_loss_fell(&r.train_curve, 0.5);
-    }
-    Ok(())
+    )
 }
 
-/// Full-batch gradient descent on the MSE; prints `epoch=` lines at about
-/// ten evenly spaced epochs (and the first three).
+/// The MLPs' train and test MSEs, averaged over the seeds.
+fn mean_mses(runs: &[MlpRun]) -> (f64, f64) {
+    let n = runs.len() as f64;
+    (
+        runs.iter().map(|r| r.fit.train_mse).sum::<f64>() / n,
+        runs.iter().map(|r| r.fit.test_mse).sum::<f64>() / n,
+    )
+}
+
+/// Full-batch gradient descent on the MSE, its epoch lines in an
+/// [`EpochLog`]; returns the loss of every step (measured before it).
 fn train_gd(model: &Linear, x: &Tensor, y: &Tensor, args: &Args) -> Result<Vec<f64>> {
     let config = SgdConfig {
         lr: args.lr,
         ..SgdConfig::default()
     };
     let mut optimizer = SGD::new(model.parameters(), config)?;
-    let mut bar = Progress::new("gradient descent", args.epochs, args);
+    let mut log = EpochLog::new("gradient descent", args);
     let mut losses = Vec::with_capacity(args.epochs);
     for epoch in 1..=args.epochs {
         optimizer.zero_grad();
@@ -441,10 +564,7 @@ fn train_gd(model: &Linear, x: &Tensor, y: &Tensor, args: &Args) -> Result<Vec<f
         loss.try_backward()?;
         optimizer.step()?;
         losses.push(loss.item::<f64>());
-        if !args.quiet && (epoch <= 3 || epoch % (args.epochs / 10).max(1) == 0) {
-            bar.line(&support::epoch_line(epoch, losses[epoch - 1], None));
-        }
-        bar.tick();
+        log.epoch(epoch, losses[epoch - 1], None);
     }
     Ok(losses)
 }
@@ -457,17 +577,16 @@ struct MlpRun {
     fit: Fit,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Trains one MLP from `seed` for `epochs` full-batch Adam steps on
+/// `[x_train, y_train, x_test, y_test]`; `on_epoch(epoch, train MSE, test
+/// MSE)` sees every epoch (the train MSE before the step, the test MSE
+/// after it).
 fn train_mlp(
     seed: u64,
-    x_train: &Tensor,
-    y_train: &Tensor,
-    x_test: &Tensor,
-    y_test: &Tensor,
+    [x_train, y_train, x_test, y_test]: [&Tensor; 4],
     y_mean: f64,
     epochs: usize,
-    show: bool,
-    args: &Args,
+    mut on_epoch: impl FnMut(usize, f64, f64),
 ) -> Result<MlpRun> {
     let mut rng = seeded_rng(seed);
     let features = x_train.dims()[1];
@@ -484,7 +603,6 @@ fn train_mlp(
         ..AdamConfig::default()
     };
     let mut optimizer = Adam::new(model.parameters(), config)?;
-    let mut bar = Progress::new(&format!("MLP seed {seed}"), epochs, args);
     let (mut train_curve, mut test_curve) = (Vec::new(), Vec::new());
     for epoch in 1..=epochs {
         optimizer.zero_grad();
@@ -494,14 +612,7 @@ fn train_mlp(
         train_curve.push(loss.item::<f64>());
         let test = no_grad(|| F::mse_loss(&model.try_forward(x_test)?, y_test))?;
         test_curve.push(test.item::<f64>());
-        if show && (epoch <= 2 || epoch % (epochs / 5).max(1) == 0) {
-            bar.line(&format!(
-                "{} test_mse={:.3}",
-                support::epoch_line(epoch, train_curve[epoch - 1], None),
-                test_curve[epoch - 1]
-            ));
-        }
-        bar.tick();
+        on_epoch(epoch, train_curve[epoch - 1], test_curve[epoch - 1]);
     }
     let predict = |x: &Tensor| no_grad(|| model.try_forward(x));
     let fit = Fit::from_predictions(&predict(x_train)?, y_train, &predict(x_test)?, y_test)?;

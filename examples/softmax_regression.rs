@@ -9,22 +9,42 @@
 //!   measurements, and 10 digits from 8×8 images;
 //! - how to read a confusion matrix: which classes get mistaken for which.
 //!
-//! Run it: `cargo run --release --example softmax_regression`
-//! (flags: `--epochs N --lr X --seed N --quiet --out DIR --quick`; the
-//! epochs and learning rate apply to both datasets).
+//! Run it: `cargo run --release --example softmax_regression`; `-- --help`
+//! lists the flags (the epochs and learning rate apply to both datasets).
 
 mod support;
 
+use support::chart::report_curves;
+use support::checks::Checks;
+use support::epochs::EpochLog;
 use support::fit::{self, Case, History, SOFTMAX_DIGITS, SOFTMAX_IRIS};
-use support::{Args, Notebook};
+use support::flags::{Args, Spec};
+use support::notebook::Notebook;
+use support::prose::{self, a_or_an, change, count_as};
 use tapegrad::data::{confusion_matrix, ConfusionMatrix};
 use tapegrad::nn::functional as F;
 use tapegrad::{Result, Tensor};
 
 const IRIS_NAMES: [&str; 3] = ["setosa", "versicolor", "virginica"];
 
+// The defaults of the two cases are the same, and one set of flags trains both.
+const SPEC: Spec = Spec {
+    epochs: Some(SOFTMAX_IRIS.epochs),
+    lr: Some(SOFTMAX_IRIS.lr),
+    seed: Some("the initial weights"),
+    out: Some("the two loss curves (SVG)"),
+    save_init: true,
+    ..Spec::new(
+        "softmax_regression",
+        "Softmax regression on iris (3 species) and digits (10 classes): one linear score per \
+         class, softmax, cross-entropy and its gradient p − onehot(y), full-batch gradient \
+         descent on both datasets, test accuracy and confusion matrices. --epochs and --lr \
+         apply to both datasets.",
+    )
+};
+
 fn main() -> Result<()> {
-    let args = Args::parse("softmax_regression", SOFTMAX_IRIS.epochs, SOFTMAX_IRIS.lr);
+    let args = Args::parse(SPEC);
     if let Some(dir) = &args.save_init {
         for case in [SOFTMAX_IRIS, SOFTMAX_DIGITS] {
             let path = fit::save_init(&case, args.seed, dir)?;
@@ -87,8 +107,8 @@ fn main() -> Result<()> {
     nb.table(
         &[
             "scores s",
-            "true class",
-            "loss −log p_y",
+            "class y",
+            "−log p_y",
             "tape ∂ℓ/∂s",
             "p − onehot(y)",
         ],
@@ -107,8 +127,8 @@ fn main() -> Result<()> {
     nb.say(&format!(
         "Fisher's iris data: sepal length and width, petal length and width (cm) of 150 flowers \
          of three species. {} rows train and {} test (10 per species), standardised with the \
-         training statistics. The model has a [3, 4] weight matrix (one row of 4 weights per species, as in \
-         nn::Linear) and 3 biases.",
+         training statistics. The model has a [3, 4] weight matrix (one row of 4 weights per \
+         species, as in nn::Linear) and 3 biases.",
         iris.train.len(),
         iris.test.len()
     ));
@@ -132,48 +152,48 @@ fn main() -> Result<()> {
     ));
     let (iris_hist, iris_acc, iris_pred) = train_case(&SOFTMAX_IRIS, &iris, &args)?;
     nb.say(&format!(
-        "The loss fell from {:.4} to {:.4}; it started near ln 3 = 1.0986, the loss of uniform \
-         probabilities, as a freshly initialised model should (docs/13-in-practice.md). On the \
-         30 test flowers the accuracy is {iris_acc:.4}. \
-         The confusion matrix counts, for each true species (row), what the model predicted \
-         (column); the diagonal is right:",
-        iris_hist.loss[0],
-        iris_hist.loss.last().unwrap()
+        "{} On the 30 test flowers the accuracy is {iris_acc:.4}. The confusion matrix counts, \
+         for each true species (row), what the model predicted (column); the diagonal is right:",
+        how_the_loss_went(
+            &iris_hist,
+            "; it started near ln 3 = 1.0986, the loss of uniform probabilities, as a freshly \
+             initialised model should (docs/13-in-practice.md)"
+        )
     ));
     let cm = confusion_table(&nb, &iris_pred, iris.test.labels(), &IRIS_NAMES)?;
     let setosa_errors = cm.get(0, 1) + cm.get(0, 2) + cm.get(1, 0) + cm.get(2, 0);
     nb.say(&format!(
-        "Setosa is separable from the other two by petal size alone ({setosa_errors} mistakes \
-         involve it here); versicolor and virginica overlap, and that is where the {} mistakes \
-         of this run are.",
-        cm.get(1, 2) + cm.get(2, 1)
+        "Setosa is separable from the other two by petal size alone (mistakes involving it \
+         here: {setosa_errors}); versicolor and virginica overlap, and between those two this \
+         run makes {}.",
+        prose::count(cm.get(1, 2) + cm.get(2, 1), "mistake")
     ));
 
     // ------------------------------------------------------------------
     nb.section("Digits: ten classes from 8×8 images");
     let digits = fit::load("digits")?;
+    let first_label = digits.train.labels().to_vec::<f32>()[0].to_string();
     nb.say(&format!(
         "Each digit is an 8×8 image of ink intensities 0..16, flattened to 64 features. {} \
-         training images, {} test images. Here is the first training image, a {}:",
+         training images, {} test images. Here is the first training image, {} {first_label}:",
         digits.train.len(),
         digits.test.len(),
-        digits.train.labels().to_vec::<f32>()[0]
+        a_or_an(&first_label)
     ));
     let first_raw = digits.train_raw.features().to_vec::<f32>();
-    if !nb.quiet() {
-        println!("{}\n", fit::digit_art(&first_raw[..64]));
-    }
+    nb.block(&format!("{}\n\n", fit::digit_art(&first_raw[..64])));
     nb.say(
         "The same model as for iris, now with a [10, 64] weight matrix: each class gets a 64-pixel \
          template, and the score is how well the image matches it.",
     );
     let (digits_hist, digits_acc, digits_pred) = train_case(&SOFTMAX_DIGITS, &digits, &args)?;
     nb.say(&format!(
-        "The loss fell from {:.4} to {:.4} (ln 10 = 2.3026 would be uniform probabilities). \
-         Test accuracy: {digits_acc:.4}. The confusion matrix \
-         (rows: the true digit, columns: the prediction):",
-        digits_hist.loss[0],
-        digits_hist.loss.last().unwrap()
+        "{} Test accuracy: {digits_acc:.4}. The confusion matrix (rows: the true digit, \
+         columns: the prediction):",
+        how_the_loss_went(
+            &digits_hist,
+            " (ln 10 = 2.3026 would be uniform probabilities)"
+        )
     ));
     let names: Vec<String> = (0..10).map(|d| d.to_string()).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -186,49 +206,72 @@ fn main() -> Result<()> {
             }
         }
     }
+    let (a, b) = (worst.0.to_string(), worst.1.to_string());
+    let most_frequent = if worst_n == 0 {
+        "this run makes no mistakes on the test digits".to_string()
+    } else {
+        format!(
+            "the most frequent mistake here is {} {a} read as {} {b} ({})",
+            a_or_an(&a),
+            a_or_an(&b),
+            count_as(worst_n, "time", "times")
+        )
+    };
     nb.say(&format!(
-        "Off the diagonal are the digits that one template per class cannot tell apart; the most \
-         frequent mistake here is a {} read as a {} ({worst_n} times). A hidden layer can learn \
-         features shared between classes and do better: see the mlp_digits example.",
-        worst.0, worst.1
+        "Off the diagonal are the digits that one template per class cannot tell apart; \
+         {most_frequent}. A hidden layer can learn features shared between classes and do \
+         better: see the mlp_digits example."
     ));
 
     // ------------------------------------------------------------------
     nb.section("Summary");
-    support::report_curve(
+    report_curves(
         &nb,
-        &args,
         "softmax_regression_iris_loss.svg",
         "iris: cross-entropy",
-        &iris_hist.loss,
+        &[("train loss", &iris_hist.loss)],
     );
-    support::report_curve(
+    report_curves(
         &nb,
-        &args,
         "softmax_regression_digits_loss.svg",
         "digits: cross-entropy",
-        &digits_hist.loss,
+        &[("train loss", &digits_hist.loss)],
     );
     for (case, hist, acc) in [
         (SOFTMAX_IRIS, &iris_hist, iris_acc),
         (SOFTMAX_DIGITS, &digits_hist, digits_acc),
     ] {
         nb.result(&format!(
-            "{} softmax regression: final loss {:.6}, test accuracy {acc:.4}",
+            "{} softmax regression: {}, test accuracy {acc:.4}",
             case.dataset,
-            hist.loss.last().unwrap()
+            fit::final_loss(hist)
         ));
         nb.result(&fit::compare_with_reference(
             &case, hist, args.lr, args.seed,
         ));
     }
 
-    support::assert_loss_fell(&iris_hist.loss, 0.5);
-    support::assert_loss_fell(&digits_hist.loss, 0.5);
+    let mut checks = Checks::new(&args);
+    checks.loss_fell("iris", &iris_hist.loss, 0.5);
+    checks.loss_fell("digits", &digits_hist.loss, 0.5);
     // The floors and their justification: fit::SOFTMAX_IRIS, fit::SOFTMAX_DIGITS.
-    support::assert_accuracy_at_least("iris test", iris_acc, SOFTMAX_IRIS.floor);
-    support::assert_accuracy_at_least("digits test", digits_acc, SOFTMAX_DIGITS.floor);
+    checks.accuracy_at_least("iris test", iris_acc, SOFTMAX_IRIS.floor);
+    checks.accuracy_at_least("digits test", digits_acc, SOFTMAX_DIGITS.floor);
+    checks.finish();
     Ok(())
+}
+
+/// "The loss fell from a to b", then `about_the_start` (which compares the
+/// first loss with that of uniform probabilities), or why there is no such
+/// sentence.
+fn how_the_loss_went(history: &History, about_the_start: &str) -> String {
+    match (history.loss.as_slice(), change(&history.loss, 4)) {
+        // change() would say "was x (a single epoch)", and a second
+        // parenthesis after that one reads badly.
+        ([only], _) => format!("The loss of the single epoch was {only:.4}{about_the_start}."),
+        (_, Some(loss)) => format!("The loss {loss}{about_the_start}."),
+        (_, None) => "No training (--epochs 0): these are the random initial weights.".into(),
+    }
 }
 
 /// Trains one case with the flags' epochs and learning rate, printing the
@@ -236,13 +279,14 @@ fn main() -> Result<()> {
 fn train_case(case: &Case, data: &fit::Split, args: &Args) -> Result<(History, f64, Tensor)> {
     let model = case.model(args.seed)?;
     let mut optimizer = case.optimizer(&*model, args.lr)?;
+    let mut log = EpochLog::new(case.dataset, args);
     let history = fit::train(
         &*model,
         &data.train,
         case.loss,
         &mut optimizer,
         args.epochs,
-        support::epoch_logger(case.dataset, args),
+        |epoch, loss, acc| log.epoch(epoch, loss, Some(acc)),
     )?;
     let logits = fit::logits(&*model, data.test.features())?;
     let acc = fit::evaluate(&*model, &data.test, case.loss)?;

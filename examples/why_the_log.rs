@@ -19,11 +19,17 @@
 //! ```sh
 //! cargo run --release --example why_the_log
 //! cargo run --release --example why_the_log -- --epochs 200 --lr 0.5
+//! cargo run --release --example why_the_log -- --help
 //! ```
 
 mod support;
 
-use support::{Args, Notebook};
+use support::chart::{report_curves, Chart};
+use support::checks::Checks;
+use support::epochs::EpochLog;
+use support::flags::{Args, Spec};
+use support::notebook::Notebook;
+use support::prose::count;
 use tapegrad::data::{accuracy, one_hot};
 use tapegrad::nn::functional::Reduction;
 use tapegrad::nn::functional::{cross_entropy, cross_entropy_with, nll_loss, CrossEntropyOptions};
@@ -32,9 +38,24 @@ use tapegrad::{grad, seeded_rng, DType, Tensor};
 
 const PROBS: [f64; 9] = [0.9, 0.5, 0.1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-8];
 
+const SPEC: Spec = Spec {
+    epochs: Some(120),
+    lr: Some(1.0),
+    seed: Some("the clusters of points in the race"),
+    out: Some("the race's loss and accuracy charts (SVG)"),
+    ..Spec::new(
+        "why_the_log",
+        "Why classifiers are trained with −log p: the penalty and its gradient as p → 0, the \
+         gradient the logits feel (p − 1 for the log loss, vanishing for the squared error), \
+         one confident mistake in a batch, and a race between the two losses fixing a \
+         confidently wrong classifier. --epochs, --lr and --seed set the race.",
+    )
+};
+
 fn main() {
-    let args = Args::parse("why_the_log", 120, 1.0);
+    let args = Args::parse(SPEC);
     let mut nb = Notebook::new("Why the log?", &args);
+    let mut checks = Checks::new(&args);
 
     // ------------------------------------------------------------------
     nb.section("−log p as a penalty");
@@ -83,9 +104,9 @@ fn main() {
         ],
         &rows,
     );
-    check(
+    checks.claim(
         worst < 1e-9,
-        &format!("penalties vs formulas, worst relative error {worst:.1e}"),
+        &format!("the penalties match their formulas to 1e-9 (worst relative error {worst:.1e})"),
     );
     nb.say(
         "Going from p = 10⁻⁴ to 10⁻⁸ adds another 9.2 to the log loss; the squared error does \
@@ -136,9 +157,9 @@ fn main() {
         ],
         &rows,
     );
-    check(
+    checks.claim(
         worst < 1e-9,
-        &format!("logit gradients vs formulas, worst error {worst:.1e}"),
+        &format!("the logit gradients match their formulas to 1e-9 (worst error {worst:.1e})"),
     );
     nb.say(
         "Read the last two columns from top to bottom: the squared error's push is largest \
@@ -225,9 +246,9 @@ fn main() {
         g[3 * 3 + 2],
         -1.0 / n as f64
     ));
-    check(
+    checks.claim(
         (g[3 * 3 + 2] + 1.0 / n as f64).abs() < 1e-4,
-        "the confident mistake's true-class gradient should be about −1/N",
+        "the confident mistake's true-class gradient is about −1/N",
     );
     nb.say(&format!(
         "The squared error's gradient on that sample is {:.1e}: it would spend its effort \
@@ -246,22 +267,21 @@ fn main() {
     nb.say(&format!(
         "{m} points in the plane, three round clusters (seed {}), and a linear classifier s = x·W \
          + b. We start it confidently wrong: W points each cluster at the *next* class, so the \
-         true class gets a probability of {start_p:.1e} on average. Two copies of that classifier are trained \
+         true class gets a probability of {start_p:.1e} on average. Two copies of that \
+         classifier are trained \
          with full-batch gradient descent, the same learning rate ({}) and the same number of \
          epochs ({}); one minimises the mean of −log p(true), the other the mean of \
          (1 − p(true))². The epoch lines are the log-loss run.",
         args.seed, args.lr, args.epochs
     ));
-    let mut progress = support::Progress::new("training", args.epochs, &args);
+    let mut log = EpochLog::new("training", &args);
     let every = (args.epochs / 10).max(1);
     let mut race_rows = Vec::new();
     for epoch in 1..=args.epochs {
         let (l1, a1, p1) = log_run.step();
         let (l2, a2, p2) = sq_run.step();
-        if !nb.quiet() {
-            println!("{}", support::epoch_line(epoch, l1, Some(a1)));
-        }
-        if epoch == 1 || epoch % every == 0 {
+        log.epoch(epoch, l1, Some(a1));
+        if epoch == 1 || epoch.is_multiple_of(every) {
             race_rows.push(vec![
                 format!("{epoch}"),
                 format!("{l1:.4}"),
@@ -272,63 +292,69 @@ fn main() {
                 format!("{p2:.2e}"),
             ]);
         }
-        progress.tick();
     }
-    if !nb.quiet() {
-        println!();
+    if race_rows.is_empty() {
+        nb.say("No race with --epochs 0: neither classifier takes a step.");
+    } else {
+        nb.say(
+            "Side by side (losses are measured before each epoch's step; mean p(true) is the \
+             average probability given to the true class):",
+        );
+        nb.table(
+            &[
+                "epoch",
+                "log: −log p",
+                "log: acc",
+                "log: mean p",
+                "sq: (1 − p)²",
+                "sq: acc",
+                "sq: mean p",
+            ],
+            &race_rows,
+        );
     }
-    nb.say(
-        "Side by side (losses are measured before each epoch's step; mean p(true) is the \
-         average probability given to the true class):",
-    );
-    nb.table(
-        &[
-            "epoch",
-            "log: −log p",
-            "log: acc",
-            "log: mean p",
-            "sq: (1 − p)²",
-            "sq: acc",
-            "sq: mean p",
-        ],
-        &race_rows,
-    );
-    support::report_curve(
+    report_curves(
         &nb,
-        &args,
         "why_the_log_loss.svg",
         "why_the_log: log-loss run, mean −log p(true)",
-        &log_run.losses,
+        &[("log loss", &log_run.losses)],
     );
-    let svg = support::svg_chart(
-        "why_the_log: accuracy of the two runs",
-        "epoch",
-        "training accuracy",
-        &[("log loss", &log_run.accs), ("squared error", &sq_run.accs)],
-    );
-    match support::write_file(&args.out, "why_the_log_accuracy.svg", &svg) {
-        Ok(path) => nb.result(&format!(
-            "accuracy of both runs written to {}",
-            path.display()
-        )),
-        Err(e) => eprintln!("could not write the plot: {e}"),
+    if !log_run.accs.is_empty() {
+        let series: [(&str, &[f64]); 2] =
+            [("log loss", &log_run.accs), ("squared error", &sq_run.accs)];
+        let accuracy = Chart {
+            allow_log_y: false,
+            ..Chart::per_epoch(
+                "why_the_log: accuracy of the two runs",
+                "training accuracy",
+                &series,
+            )
+        };
+        nb.save(
+            "why_the_log_accuracy.svg",
+            "accuracy of both runs",
+            &accuracy.svg(),
+        );
     }
-    let (a_log, a_sq) = (*log_run.accs.last().unwrap(), *sq_run.accs.last().unwrap());
     let reach = |accs: &[f64]| match first_reaching(accs, 0.9) {
         Some(e) => format!("at epoch {e}"),
-        None => format!("not within {} epochs", args.epochs),
+        None => format!("not within {}", count(args.epochs, "epoch")),
     };
-    nb.result(&format!(
-        "log-loss run: loss {:.4} -> {:.4} in {} epochs",
-        log_run.losses[0],
-        log_run.losses[log_run.losses.len() - 1],
-        args.epochs
-    ));
-    nb.result(&format!(
-        "90% training accuracy: log loss {}, squared error {}; final accuracy {a_log:.3} vs {a_sq:.3}",
-        reach(&log_run.accs),
-        reach(&sq_run.accs)
-    ));
+    match (log_run.losses.first(), log_run.losses.last()) {
+        (Some(first), Some(last)) => nb.result(&format!(
+            "log-loss run: loss {first:.4} -> {last:.4} in {}",
+            count(args.epochs, "epoch")
+        )),
+        _ => nb.result("log-loss run: no training (--epochs 0)"),
+    }
+    if let (Some(a_log), Some(a_sq)) = (log_run.accs.last(), sq_run.accs.last()) {
+        nb.result(&format!(
+            "90% training accuracy: log loss {}, squared error {}; final accuracy {a_log:.3} vs \
+             {a_sq:.3}",
+            reach(&log_run.accs),
+            reach(&sq_run.accs)
+        ));
+    }
     nb.say(
         "Same start, same step size, same number of steps. The log loss pulls hard on every \
          confidently wrong point, so its loss falls at once and the accuracy follows. The \
@@ -337,13 +363,14 @@ fn main() {
          suddenly learn (with the defaults, after about a hundred epochs). That plateau is the \
          practical reason classifiers are trained with −log p.",
     );
-    support::assert_loss_fell(&log_run.losses, 0.5);
+    checks.loss_fell("log-loss run", &log_run.losses, 0.5);
     let first_log = first_reaching(&log_run.accs, 0.9).unwrap_or(usize::MAX);
     let first_sq = first_reaching(&sq_run.accs, 0.9).unwrap_or(usize::MAX);
-    check(
+    checks.claim(
         first_log < first_sq,
-        "the log loss should reach 90% accuracy before the squared error",
+        "the log loss reaches 90% training accuracy before the squared error",
     );
+    checks.finish();
 }
 
 /// One training run of the linear classifier from the confidently wrong start.
@@ -470,12 +497,4 @@ fn first_reaching(accs: &[f64], level: f64) -> Option<usize> {
 /// Relative error, safe for values near zero.
 fn rel(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs().max(1e-300)
-}
-
-/// Stops the notebook with a non-zero exit code when a checked claim fails.
-fn check(ok: bool, what: &str) {
-    if !ok {
-        eprintln!("error: check failed: {what}");
-        std::process::exit(1);
-    }
 }

@@ -8,10 +8,13 @@
 //! (`examples/reference/<case>.json`, made by
 //! `examples/reference/make_references.py`).
 
-#[path = "../examples/support/mod.rs"]
-mod support;
+// The examples' training code, included on its own: this test uses the
+// cases, data and training loop, not the parts only the notebooks print.
+#[allow(dead_code)]
+#[path = "../examples/support/fit.rs"]
+mod fit;
 
-use support::fit::{self, Case, Loss, CASES, MLP_DIGITS, SOFTMAX_DIGITS};
+use fit::{Case, Loss, CASES, MLP_DIGITS, SOFTMAX_DIGITS};
 use tapegrad::checkpoint;
 
 /// float32 curves: tapegrad and PyTorch sum in different orders, so each
@@ -197,6 +200,7 @@ fn floors_are_cleared_by_the_references_in_quick_and_full_runs() {
     // there too, with room to spare, according to PyTorch.
     for case in CASES {
         let r = fit::reference(&case).unwrap();
+        // The same count as support::flags::quick_epochs.
         let quick = (case.epochs / 4).max(1);
         for (what, acc) in [
             ("quick", r.test_acc[quick - 1]),

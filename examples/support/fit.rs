@@ -298,6 +298,15 @@ pub fn train(
     Ok(history)
 }
 
+/// "final loss 0.060712" for a run's summary line, or "no training" when
+/// it had no epochs.
+pub fn final_loss(history: &History) -> String {
+    match history.loss.last() {
+        Some(loss) => format!("final loss {loss:.6}"),
+        None => "no training (0 epochs)".into(),
+    }
+}
+
 /// The model's logits on `x`, without recording a graph.
 pub fn logits(model: &dyn Module, x: &Tensor) -> Result<Tensor> {
     no_grad(|| model.try_forward(x))
