@@ -9,6 +9,7 @@ pub mod linear;
 pub mod loss;
 pub mod module;
 pub mod sequential;
+pub mod utils;
 pub use activation::{Activation, LeakyReLU, ReLU, Sigmoid, Tanh, GELU};
 pub use dropout::Dropout;
 pub use linear::Linear;
