@@ -14,10 +14,10 @@ impl Tensor {
     /// included (`torch.linspace(start, end, steps)`). `steps = 0` gives an
     /// empty tensor and `steps = 1` gives `[start]`.
     ///
-    /// The values are computed as PyTorch's CPU kernel does, in the output
-    /// dtype: with `step = (end − start)/(steps − 1)`, the first half as
-    /// `start + step·i` and the second half as `end − step·(steps − 1 − i)`,
-    /// so both ends are exact. A non-finite `start` or `end` is an error
+    /// The values are computed as PyTorch's CPU kernel does: with
+    /// `step = (end − start)/(steps − 1)` in the output dtype, the first half
+    /// as `start + step·i` and the second half as `end − step·(steps − 1 −
+    /// i)`, each rounded once (a fused multiply-add), so both ends are exact. A non-finite `start` or `end` is an error
     /// (PyTorch returns NaNs).
     ///
     /// ```
@@ -46,18 +46,22 @@ impl Tensor {
         check_alloc("linspace", &[steps], dtype)?;
         Ok(dispatch!(dtype, T => {
             let (first, last) = (T::from_f64(start), T::from_f64(end));
-            let data: Vec<T> = if steps == 1 {
-                vec![first]
+            let data: Vec<T> = if steps <= 1 {
+                vec![first; steps]
             } else {
-                let step = (last - first) / T::from_f64((steps - 1) as f64);
+                let step = ((last - first) / T::from_f64((steps - 1) as f64)).to_f64();
+                let (first, last) = (first.to_f64(), last.to_f64());
                 let half = steps / 2;
+                // `a + step·k` rounded once (a fused multiply-add), as
+                // PyTorch's kernel is compiled: `step·k` is exact in f64 for
+                // f32 operands, and `mul_add` is exact for f64 ones.
                 (0..steps)
                     .map(|i| {
-                        if i < half {
-                            first + step * T::from_f64(i as f64)
+                        T::from_f64(if i < half {
+                            step.mul_add(i as f64, first)
                         } else {
-                            last - step * T::from_f64((steps - 1 - i) as f64)
-                        }
+                            (-step).mul_add((steps - 1 - i) as f64, last)
+                        })
                     })
                     .collect()
             };
