@@ -154,25 +154,49 @@ fn differentiable(family: &str) -> (usize, f64, f64) {
         let base = tensor(&case["base"], dt).requires_grad_(true);
         let x = match case["transpose"].as_array() {
             Some(t) => {
-                let x = base.transpose(t[0].as_i64().unwrap() as isize, t[1].as_i64().unwrap() as isize);
-                assert!(!x.is_contiguous() || x.numel() <= 1, "{what}: the view is contiguous");
+                let x = base.transpose(
+                    t[0].as_i64().unwrap() as isize,
+                    t[1].as_i64().unwrap() as isize,
+                );
+                assert!(
+                    !x.is_contiguous() || x.numel() <= 1,
+                    "{what}: the view is contiguous"
+                );
                 x
             }
             None => base.clone(),
         };
         let (out, indices) = apply(op, &x, &case["args"]);
-        let mut err = check(&format!("{what} output"), &out, &tensor(&case["output"], dt), dt);
+        let mut err = check(
+            &format!("{what} output"),
+            &out,
+            &tensor(&case["output"], dt),
+            dt,
+        );
         if let Some(want) = case.get("indices") {
             let got = indices.expect("the op returns indices");
             assert!(!got.requires_grad(), "{what}: indices require grad");
             // Indices are exact integers: compared exactly.
-            assert_eq!(got.dims(), tensor(want, DType::F64).dims(), "{what} indices shape");
-            assert_eq!(got.to_vec::<f64>(), tensor(want, DType::F64).to_vec::<f64>(), "{what} indices");
+            assert_eq!(
+                got.dims(),
+                tensor(want, DType::F64).dims(),
+                "{what} indices shape"
+            );
+            assert_eq!(
+                got.to_vec::<f64>(),
+                tensor(want, DType::F64).to_vec::<f64>(),
+                "{what} indices"
+            );
         }
         let g = tensor(&case["g"], dt);
         out.mul(&g).sum().backward();
         let grad = base.grad().expect("a gradient");
-        err = err.max(check(&format!("{what} grad"), &grad, &tensor(&case["grad"], dt), dt));
+        err = err.max(check(
+            &format!("{what} grad"),
+            &grad,
+            &tensor(&case["grad"], dt),
+            dt,
+        ));
         match dt {
             DType::F64 => worst64 = worst64.max(err),
             DType::F32 => worst32 = worst32.max(err),
@@ -233,10 +257,13 @@ fn linspace_arange_eye_match_pytorch() {
                 dt,
             )
             .unwrap(),
-            "arange" => {
-                Tensor::arange_dtype(number(&a["start"]), number(&a["end"]), number(&a["step"]), dt)
-                    .unwrap()
-            }
+            "arange" => Tensor::arange_dtype(
+                number(&a["start"]),
+                number(&a["end"]),
+                number(&a["step"]),
+                dt,
+            )
+            .unwrap(),
             "eye" => Tensor::eye_m_dtype(
                 a["n"].as_u64().unwrap() as usize,
                 a["m"].as_u64().unwrap() as usize,
@@ -266,7 +293,7 @@ fn params_with_grads(case: &Value, dt: DType) -> Vec<Tensor> {
         .iter()
         .map(|g| {
             if g.is_null() {
-                return Tensor::zeros_like(&Tensor::zeros(&[2]).to_dtype(dt)).requires_grad_(true);
+                return Tensor::zeros_like(&Tensor::zeros([2]).to_dtype(dt)).requires_grad_(true);
             }
             let g = tensor(g, dt);
             let p = Tensor::zeros_like(&g).requires_grad_(true);
@@ -293,7 +320,10 @@ fn clip_grad_norm_and_value_match_pytorch() {
                         .unwrap();
                 let want = case["total_norm"].as_f64().unwrap();
                 let e = (total - want).abs() / want.abs().max(1e-3);
-                assert!(e <= tolerance(dt), "{what}: total norm {total}, want {want}");
+                assert!(
+                    e <= tolerance(dt),
+                    "{what}: total norm {total}, want {want}"
+                );
                 err = err.max(e);
             }
             "clip_grad_value_" => {
@@ -309,7 +339,12 @@ fn clip_grad_norm_and_value_match_pytorch() {
             match (p.grad(), want.is_null()) {
                 (None, true) => {}
                 (Some(g), false) => {
-                    err = err.max(check(&format!("{what} grad {k}"), &g, &tensor(want, dt), dt))
+                    err = err.max(check(
+                        &format!("{what} grad {k}"),
+                        &g,
+                        &tensor(want, dt),
+                        dt,
+                    ))
                 }
                 (got, _) => panic!("{what}: grad {k} is {got:?}, want {want}"),
             }

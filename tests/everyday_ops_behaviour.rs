@@ -73,7 +73,7 @@ fn multinomial_without_replacement_draws_in_proportion_to_what_is_left() {
     let rows = 20_000;
     let w = Tensor::new(p).reshape([1, 4]).expand(&[rows, 4]);
     let draws = w.multinomial(2, false, &mut seeded_rng(3)).to_vec::<f64>();
-    let mut observed = vec![0usize; 16];
+    let mut observed = [0usize; 16];
     for pair in draws.chunks(2) {
         assert_ne!(pair[0], pair[1], "no category twice");
         observed[pair[0] as usize * 4 + pair[1] as usize] += 1;
@@ -96,7 +96,9 @@ fn multinomial_without_replacement_draws_in_proportion_to_what_is_left() {
 fn multinomial_without_replacement_takes_zero_weights_last_in_order() {
     let w = Tensor::new([0.0f64, 1.0, 0.0, 2.0]);
     for seed in 0..20 {
-        let d = w.multinomial(4, false, &mut seeded_rng(seed)).to_vec::<f64>();
+        let d = w
+            .multinomial(4, false, &mut seeded_rng(seed))
+            .to_vec::<f64>();
         let mut head = d[..2].to_vec();
         head.sort_by(f64::total_cmp);
         assert_eq!(head, vec![1.0, 3.0], "seed {seed}: {d:?}");
@@ -132,7 +134,10 @@ fn sort_is_stable_in_both_directions() {
 fn topk_takes_the_first_of_tied_elements_and_ignores_sorted() {
     let x = Tensor::new([3.0f32, 1.0, 3.0, 1.0]);
     let (v, i) = x.topk(1, 0, true, true);
-    assert_eq!((v.to_vec::<f32>(), i.to_vec::<f32>()), (vec![3.0], vec![0.0]));
+    assert_eq!(
+        (v.to_vec::<f32>(), i.to_vec::<f32>()),
+        (vec![3.0], vec![0.0])
+    );
     let (v, i) = x.topk(3, 0, false, false);
     assert_eq!(v.to_vec::<f32>(), vec![1.0, 1.0, 3.0]);
     assert_eq!(i.to_vec::<f32>(), vec![1.0, 3.0, 0.0]);
@@ -157,7 +162,9 @@ fn coef(max_norm: f64, total: f64) -> f64 {
 }
 
 fn close(a: &[f64], b: &[f64]) -> bool {
-    a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-15 * y.abs().max(1.0))
+    a.iter()
+        .zip(b)
+        .all(|(x, y)| (x - y).abs() <= 1e-15 * y.abs().max(1.0))
 }
 
 #[test]
@@ -165,13 +172,20 @@ fn clipping_writes_a_gradient_of_its_own_in_place() {
     let w = Tensor::new([1.5f64, 2.0]).requires_grad_(true);
     w.mul(&w).sum().backward(); // grad 2w = [3, 4]
     let before = w.grad().unwrap().version();
-    let total = clip_grad_norm_(&[w.clone()], 1.0, 2.0).unwrap();
+    let total = clip_grad_norm_(std::slice::from_ref(&w), 1.0, 2.0).unwrap();
     assert_eq!(total, 5.0);
     let c = coef(1.0, 5.0);
-    assert!(close(&w.grad().unwrap().to_vec::<f64>(), &[3.0 * c, 4.0 * c]));
-    assert_eq!(w.grad().unwrap().version(), before + 1, "one in-place write");
+    assert!(close(
+        &w.grad().unwrap().to_vec::<f64>(),
+        &[3.0 * c, 4.0 * c]
+    ));
+    assert_eq!(
+        w.grad().unwrap().version(),
+        before + 1,
+        "one in-place write"
+    );
     // Below max_norm: nothing is written.
-    let total = clip_grad_norm_(&[w.clone()], 10.0, 2.0).unwrap();
+    let total = clip_grad_norm_(std::slice::from_ref(&w), 10.0, 2.0).unwrap();
     assert!((total - 5.0 * c).abs() < 1e-15);
     assert_eq!(w.grad().unwrap().version(), before + 1);
 }
@@ -189,7 +203,10 @@ fn a_buffer_shared_by_two_gradients_is_clipped_once_for_each() {
     assert!((total - expected_total).abs() < 1e-15);
     let c = coef(1.0, expected_total);
     for p in [&a, &b] {
-        assert!(close(&p.grad().unwrap().to_vec::<f64>(), &[3.0 * c, 4.0 * c]));
+        assert!(close(
+            &p.grad().unwrap().to_vec::<f64>(),
+            &[3.0 * c, 4.0 * c]
+        ));
     }
     // The caller's seed is not touched.
     assert_eq!(seed.to_vec::<f64>(), vec![3.0, 4.0]);
@@ -208,7 +225,11 @@ fn an_expanded_gradient_and_one_aliasing_its_parameter_are_replaced_not_written(
     let c = coef(1.0, 8f64.sqrt());
     assert!(close(&a.grad().unwrap().to_vec::<f64>(), &[c; 4]));
     assert!(close(&b.grad().unwrap().to_vec::<f64>(), &[0.0, 2.0 * c]));
-    assert_eq!(b.to_vec::<f64>(), vec![0.0, 2.0], "the parameter is unchanged");
+    assert_eq!(
+        b.to_vec::<f64>(),
+        vec![0.0, 2.0],
+        "the parameter is unchanged"
+    );
 }
 
 #[test]
@@ -218,10 +239,13 @@ fn a_held_handle_on_a_gradient_keeps_its_values() {
     let w = Tensor::new([0.0f64, 0.0]).requires_grad_(true);
     w.set_grad(Some(Tensor::new([6.0f64, 8.0])));
     let held = w.grad().unwrap();
-    clip_grad_norm_(&[w.clone()], 1.0, 2.0).unwrap();
+    clip_grad_norm_(std::slice::from_ref(&w), 1.0, 2.0).unwrap();
     assert_eq!(held.to_vec::<f64>(), vec![6.0, 8.0]);
     let c = coef(1.0, 10.0);
-    assert!(close(&w.grad().unwrap().to_vec::<f64>(), &[6.0 * c, 8.0 * c]));
+    assert!(close(
+        &w.grad().unwrap().to_vec::<f64>(),
+        &[6.0 * c, 8.0 * c]
+    ));
 }
 
 #[test]
@@ -230,25 +254,35 @@ fn non_finite_norms_behave_as_in_pytorch_by_default() {
     // infinite one scales by 0 (so the infinite entry becomes NaN).
     let a = Tensor::new([0.0f64, 0.0, 0.0]).requires_grad_(true);
     a.set_grad(Some(Tensor::new([1.0f64, f64::NAN, 2.0])));
-    assert!(clip_grad_norm_(&[a.clone()], 1.0, 2.0).unwrap().is_nan());
+    assert!(clip_grad_norm_(std::slice::from_ref(&a), 1.0, 2.0)
+        .unwrap()
+        .is_nan());
     assert!(a.grad().unwrap().to_vec::<f64>().iter().all(|v| v.is_nan()));
     a.set_grad(Some(Tensor::new([1.0f64, f64::INFINITY, 2.0])));
-    assert_eq!(clip_grad_norm_(&[a.clone()], 1.0, 2.0).unwrap(), f64::INFINITY);
+    assert_eq!(
+        clip_grad_norm_(std::slice::from_ref(&a), 1.0, 2.0).unwrap(),
+        f64::INFINITY
+    );
     let g = a.grad().unwrap().to_vec::<f64>();
     assert!(g[0] == 0.0 && g[1].is_nan() && g[2] == 0.0, "{g:?}");
     // The inf norm propagates NaN too.
     a.set_grad(Some(Tensor::new([1.0f64, f64::NAN, 2.0])));
-    assert!(clip_grad_norm_(&[a.clone()], 1.0, f64::INFINITY)
-        .unwrap()
-        .is_nan());
+    assert!(
+        clip_grad_norm_(std::slice::from_ref(&a), 1.0, f64::INFINITY)
+            .unwrap()
+            .is_nan()
+    );
 }
 
 #[test]
 fn parameters_without_gradients_are_skipped() {
-    let a = Tensor::zeros(&[2]).requires_grad_(true);
-    assert_eq!(clip_grad_norm_(&[a.clone()], 1.0, 2.0).unwrap(), 0.0);
+    let a = Tensor::zeros([2]).requires_grad_(true);
+    assert_eq!(
+        clip_grad_norm_(std::slice::from_ref(&a), 1.0, 2.0).unwrap(),
+        0.0
+    );
     assert!(a.grad().is_none());
-    clip_grad_value_(&[a.clone()], 1.0).unwrap();
+    clip_grad_value_(std::slice::from_ref(&a), 1.0).unwrap();
     assert!(a.grad().is_none());
     assert_eq!(clip_grad_norm_(&[], 1.0, 2.0).unwrap(), 0.0);
 }
@@ -258,12 +292,12 @@ fn clip_grad_value_clamps_in_place_and_keeps_nan() {
     let w = Tensor::new([0.0f32; 4]).requires_grad_(true);
     w.set_grad(Some(Tensor::new([-3.0f32, 0.25, f32::NAN, 9.0])));
     let before = w.grad().unwrap().version();
-    clip_grad_value_(&[w.clone()], 0.5).unwrap();
+    clip_grad_value_(std::slice::from_ref(&w), 0.5).unwrap();
     let g = w.grad().unwrap().to_vec::<f32>();
     assert_eq!((g[0], g[1], g[3]), (-0.5, 0.25, 0.5));
     assert!(g[2].is_nan());
     assert_eq!(w.grad().unwrap().version(), before + 1);
     // An infinite clip value changes nothing.
-    clip_grad_value_(&[w.clone()], f64::INFINITY).unwrap();
+    clip_grad_value_(std::slice::from_ref(&w), f64::INFINITY).unwrap();
     assert_eq!(w.grad().unwrap().to_vec::<f32>()[3], 0.5);
 }

@@ -187,7 +187,13 @@ fn total_norm(grads: &[Option<Tensor>], p: f64) -> f64 {
     let values = grads.iter().flatten().flat_map(|g| g.to_vec::<f64>());
     if p == f64::INFINITY {
         // `f64::max` would skip a NaN; PyTorch's norm returns it.
-        values.fold(0.0, |m, v| if v.is_nan() || m.is_nan() { f64::NAN } else { m.max(v.abs()) })
+        values.fold(0.0, |m, v| {
+            if v.is_nan() || m.is_nan() {
+                f64::NAN
+            } else {
+                m.max(v.abs())
+            }
+        })
     } else if p == 1.0 {
         values.map(f64::abs).sum()
     } else if p == 2.0 {
@@ -201,9 +207,8 @@ fn total_norm(grads: &[Option<Tensor>], p: f64) -> f64 {
 /// own buffer when nothing else can see it, else as a new `.grad`.
 fn rewrite(p: &Tensor, g: &Tensor, f: impl Fn(f64) -> f64) -> Result<()> {
     // Two handles are expected: the leaf's `.grad` and `g` itself.
-    let own_buffer = g.is_contiguous()
-        && Rc::strong_count(&g.storage) == 2
-        && Rc::weak_count(&g.storage) == 0;
+    let own_buffer =
+        g.is_contiguous() && Rc::strong_count(&g.storage) == 2 && Rc::weak_count(&g.storage) == 0;
     dispatch!(g.dtype(), T => {
         let apply = |v: T| T::from_f64(f(v.to_f64()));
         if own_buffer {

@@ -1008,7 +1008,8 @@ fn everyday_ops() -> Vec<Op> {
             make: |g| {
                 let s = g.shape(0..=2, 3);
                 let extra = g.int(0, 1);
-                let sizes: Vec<isize> = (0..s.len() + extra).map(|_| g.int(1, 3) as isize).collect();
+                let sizes: Vec<isize> =
+                    (0..s.len() + extra).map(|_| g.int(1, 3) as isize).collect();
                 Case::new(vec![g.values(&s, Domain::Any)]).ints(sizes)
             },
             apply: |x, a| {
@@ -1059,7 +1060,9 @@ fn everyday_ops() -> Vec<Op> {
                 let (dims, keep) = ([a.dim(0)], a.ints[1] == 1);
                 let one = x[0].try_norm(1.0, &dims, keep)?;
                 let two = x[0].try_norm(2.0, &dims, keep)?.try_mul_scalar(2.0)?;
-                let inf = x[0].try_norm(f64::INFINITY, &dims, keep)?.try_mul_scalar(-1.5)?;
+                let inf = x[0]
+                    .try_norm(f64::INFINITY, &dims, keep)?
+                    .try_mul_scalar(-1.5)?;
                 one.try_add(&two)?.try_add(&inf)
             },
         },
