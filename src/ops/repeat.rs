@@ -14,8 +14,10 @@ use crate::tensor::Tensor;
 
 impl Tensor {
     /// The tensor tiled `sizes[i]` times along dim `i`
-    /// (`torch.Tensor.repeat(*sizes)`); a copy, unlike
-    /// [`expand`](Tensor::expand). `sizes` may be longer than the rank: the
+    /// (`torch.Tensor.repeat(*sizes)`); the tiles are copied, unlike
+    /// [`expand`](Tensor::expand)'s (when every size is 1 there is nothing
+    /// to tile, and the result shares storage as a
+    /// [`reshape`](Tensor::reshape) does). `sizes` may be longer than the rank: the
     /// tensor is then treated as having leading dims of size 1, so a `[2]`
     /// tensor repeated `[3, 2]` is `[3, 4]`. A size of 0 gives an empty
     /// result. The gradient of each input element is the sum of the

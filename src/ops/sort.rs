@@ -71,7 +71,9 @@ impl Tensor {
     /// Indices are a float tensor holding integers, as for
     /// [`try_sort`](Tensor::try_sort); values are differentiable.
     ///
-    /// `k` larger than the size of `dim` is an error.
+    /// `k` larger than the size of `dim` is an error. A 0-d tensor counts
+    /// as one element: `k` of 0 or 1 gives the tensor itself and index 0,
+    /// as in PyTorch.
     ///
     /// ```
     /// use tapegrad::Tensor;
