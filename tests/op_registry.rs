@@ -31,6 +31,10 @@ const EXEMPT: &[(&str, &str)] = &[
         "try_one_hot",
         "a constant built from class ids: no gradient",
     ),
+    (
+        "try_multinomial",
+        "random indices drawn from probabilities: no gradient; tests/everyday_ops_behaviour.rs",
+    ),
     ("try_item", "reads a value out of a tensor"),
     ("try_size", "reads a dimension"),
     ("try_backward", "runs the sweep that the registry tests"),

@@ -10,6 +10,7 @@ pub mod loss;
 pub mod module;
 pub(crate) mod repr;
 pub mod sequential;
+pub mod utils;
 pub use activation::{Activation, LeakyReLU, ReLU, Sigmoid, Tanh, GELU};
 pub use dropout::Dropout;
 pub use linear::Linear;

@@ -307,6 +307,7 @@ pub fn registry() -> Vec<Op> {
     ops.extend(matmul_ops());
     ops.extend(loss_ops());
     ops.extend(regression_ops());
+    ops.extend(everyday_ops());
     ops
 }
 
@@ -1059,6 +1060,103 @@ fn loss_ops() -> Vec<Op> {
                     .reduction(KlReduction::BatchMean)
                     .log_target(true);
                 F::kl_div_with(&x[0], &x[1], &o)
+            },
+        },
+    ]
+}
+
+/// cumsum, tril/triu, repeat, sort/topk values, norm.
+fn everyday_ops() -> Vec<Op> {
+    vec![
+        Op {
+            name: "cumsum",
+            covers: &["try_cumsum"],
+            gradcheck: None,
+            make: |g| {
+                let s = g.shape(0..=3, 3);
+                let d = if s.is_empty() { 0 } else { g.dim(s.len()) };
+                Case::new(vec![g.values(&s, Domain::Any)]).ints(vec![d])
+            },
+            apply: |x, a| x[0].try_cumsum(a.dim(0)),
+        },
+        Op {
+            // Weighted so a value kept in the wrong place shows.
+            name: "tril and triu",
+            covers: &["try_tril", "try_triu"],
+            gradcheck: None,
+            make: |g| {
+                let s = g.shape(2..=3, 4);
+                let diagonal = g.int(0, 4) as isize - 2;
+                Case::new(vec![g.values(&s, Domain::Any)]).ints(vec![diagonal])
+            },
+            apply: |x, a| {
+                x[0].try_tril(a.dim(0))?
+                    .try_add(&x[0].try_triu(a.dim(0))?.try_mul_scalar(3.0)?)
+            },
+        },
+        Op {
+            name: "repeat",
+            covers: &["try_repeat"],
+            gradcheck: None,
+            make: |g| {
+                let s = g.shape(0..=2, 3);
+                let extra = g.int(0, 1);
+                let sizes: Vec<isize> =
+                    (0..s.len() + extra).map(|_| g.int(1, 3) as isize).collect();
+                Case::new(vec![g.values(&s, Domain::Any)]).ints(sizes)
+            },
+            apply: |x, a| {
+                let sizes: Vec<usize> = a.ints.iter().map(|&r| r as usize).collect();
+                x[0].try_repeat(&sizes)
+            },
+        },
+        Op {
+            // Values drawn independently, so ties have probability zero.
+            name: "sort values",
+            covers: &["try_sort"],
+            gradcheck: None,
+            make: |g| {
+                let c = with_dim(g, Domain::Any);
+                let descending = g.int(0, 1) as isize;
+                let d = c.ints[0];
+                c.ints(vec![d, descending])
+            },
+            apply: |x, a| Ok(x[0].try_sort(a.dim(0), a.ints[1] == 1)?.0),
+        },
+        Op {
+            name: "topk values",
+            covers: &["try_topk"],
+            gradcheck: None,
+            make: |g| {
+                let c = with_dim(g, Domain::Any);
+                let d = c.ints[0];
+                let size = c.inputs[0].dims()[norm(d, c.inputs[0].ndim())];
+                let k = g.int(0, size) as isize;
+                let largest = g.int(0, 1) as isize;
+                c.ints(vec![d, k, largest])
+            },
+            apply: |x, a| Ok(x[0].try_topk(a.size(1), a.dim(0), a.ints[2] == 1, true)?.0),
+        },
+        Op {
+            // Away from 0 (the 1-norm's kink) and from ties of |x| (the
+            // inf-norm's); the three norms weighted differently.
+            name: "norm p = 1, 2, inf",
+            covers: &["try_norm"],
+            gradcheck: None,
+            make: |g| {
+                let c = with_dim(g, Domain::AwayFromZero);
+                let keepdim = g.int(0, 1) as isize;
+                let d = c.ints[0];
+                c.ints(vec![d, keepdim])
+            },
+            apply: |x, a| {
+                let (dims, keep) = ([a.dim(0)], a.ints[1] == 1);
+                let one = x[0].try_norm(1.0, &dims, keep)?;
+                let two = x[0].try_norm(2.0, &dims, keep)?.try_mul_scalar(2.0)?;
+                let inf = x[0]
+                    .try_norm(f64::INFINITY, &dims, keep)?
+                    .try_mul_scalar(-1.5)?;
+                one.try_add(&two)?.try_add(&inf)
             },
         },
     ]
