@@ -36,7 +36,7 @@ fn multinomial_with_replacement_follows_the_weights() {
     let n = 20_000;
     let draws = w.multinomial(n, true, &mut seeded_rng(7));
     assert_eq!(draws.dims(), &[n]);
-    assert_eq!(draws.dtype(), DType::F64);
+    assert_eq!(draws.dtype(), DType::I64);
     let c = counts(&draws.to_vec::<f64>(), 5);
     assert_eq!(c[4], 0, "a weight of 0 is never drawn");
     let expected: Vec<f64> = [0.1, 0.2, 0.3, 0.4].iter().map(|p| p * n as f64).collect();
@@ -51,7 +51,7 @@ fn multinomial_draws_each_row_of_a_matrix_from_its_own_weights() {
     let n = 10_000;
     let draws = w.multinomial(n, true, &mut seeded_rng(11));
     assert_eq!(draws.dims(), &[2, n]);
-    assert_eq!(draws.dtype(), DType::F32);
+    assert_eq!(draws.dtype(), DType::I64);
     let all = draws.to_vec::<f64>();
     let first = counts(&all[..n], 3);
     let second = counts(&all[n..], 3);
