@@ -111,13 +111,58 @@ pub trait Element:
 }
 
 pub(crate) mod private {
-    /// Seals [`Element`](super::Element): only `f32` and `f64` implement it.
-    /// Per-dtype behaviour lives with the layer that needs it: typed access
-    /// to a tensor's buffer in `tensor::storage`, kernels' hooks in
-    /// `kernels::KernelElement`.
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
+    /// A container over an element type (`Vec<_>`, `&[_]`, ...), for the
+    /// witnesses of [`Sealed`]. The layers above define their own.
+    pub trait Family {
+        /// The container of `T`.
+        type Of<T: 'static>;
+    }
+
+    /// Seals [`Element`](super::Element) to `f32` and `f64`, and witnesses
+    /// which of the two `Self` is: generic code (the tensor's typed
+    /// buffer access, the buffer cache) turns a container of the concrete
+    /// type into one of `Self` and back without `unsafe` or a runtime type
+    /// check. Every method is an identity or a constant `None`, so nothing
+    /// remains of it once inlined. Per-dtype *behaviour* lives with the
+    /// layer that needs it (`kernels::element::KernelElement`).
+    pub trait Sealed: Sized + 'static {
+        /// `Some(x)` when `Self` is `f32`.
+        fn if_f32<F: Family>(x: F::Of<f32>) -> Option<F::Of<Self>>;
+        /// `Some(x)` when `Self` is `f64`.
+        fn if_f64<F: Family>(x: F::Of<f64>) -> Option<F::Of<Self>>;
+        /// `x` as a container of `f32` (`Ok`) or of `f64` (`Err`).
+        fn concrete<F: Family>(x: F::Of<Self>) -> Result<F::Of<f32>, F::Of<f64>>;
+    }
+
+    impl Sealed for f32 {
+        #[inline(always)]
+        fn if_f32<F: Family>(x: F::Of<f32>) -> Option<F::Of<f32>> {
+            Some(x)
+        }
+        #[inline(always)]
+        fn if_f64<F: Family>(_: F::Of<f64>) -> Option<F::Of<f32>> {
+            None
+        }
+        #[inline(always)]
+        fn concrete<F: Family>(x: F::Of<f32>) -> Result<F::Of<f32>, F::Of<f64>> {
+            Ok(x)
+        }
+    }
+
+    impl Sealed for f64 {
+        #[inline(always)]
+        fn if_f32<F: Family>(_: F::Of<f32>) -> Option<F::Of<f64>> {
+            None
+        }
+        #[inline(always)]
+        fn if_f64<F: Family>(x: F::Of<f64>) -> Option<F::Of<f64>> {
+            Some(x)
+        }
+        #[inline(always)]
+        fn concrete<F: Family>(x: F::Of<f64>) -> Result<F::Of<f32>, F::Of<f64>> {
+            Err(x)
+        }
+    }
 }
 
 /// Runs `$body` with `$T` bound to the Rust type of a runtime [`DType`].

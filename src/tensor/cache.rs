@@ -17,7 +17,8 @@
 
 use std::cell::RefCell;
 
-use crate::dtype::{DType, Element};
+use crate::dtype::private::Family;
+use crate::dtype::Element;
 
 /// Smaller buffers go straight back to the allocator, which serves them
 /// quickly from its own free lists.
@@ -48,15 +49,20 @@ impl Cache {
     }
 }
 
-/// The list of buffers of `T` (a constant choice once `T` is concrete).
+/// The list of buffers of `T`.
 #[inline]
 fn list<T: Element>(cache: &mut Cache) -> &mut Vec<Vec<T>> {
-    let list: &mut dyn std::any::Any = match T::DTYPE {
-        DType::F32 => &mut cache.f32,
-        DType::F64 => &mut cache.f64,
-    };
-    list.downcast_mut()
-        .expect("tapegrad internal error: DTYPE names another type")
+    let lists = (&mut cache.f32, &mut cache.f64);
+    match T::if_f32::<Lists<'_>>(lists.0) {
+        Some(list) => list,
+        None => T::if_f64::<Lists<'_>>(lists.1).expect("Element is f32 or f64"),
+    }
+}
+
+/// The per-dtype lists, for the element-type witnesses of `Element`.
+struct Lists<'a>(std::marker::PhantomData<&'a ()>);
+impl<'a> Family for Lists<'a> {
+    type Of<T: 'static> = &'a mut Vec<Vec<T>>;
 }
 
 thread_local! {

@@ -5,10 +5,11 @@
 //! `RefCell` exists for the few in-place updates (optimizers, `copy_`); ops
 //! never mutate their inputs.
 
-use std::any::Any;
 use std::cell::RefCell;
+use std::marker::PhantomData;
 use std::rc::Rc;
 
+use crate::dtype::private::Family;
 use crate::dtype::{DType, Element};
 
 /// Typed storage for every supported dtype.
@@ -40,46 +41,47 @@ impl Buffer {
         }
     }
 
-    // Typed access. `Element` is sealed to `f32` and `f64`, so a buffer of
-    // `T` is exactly one variant; `Any` tells which without `unsafe`, and
-    // once `T` is concrete (kernels run inside `dispatch!`) the type-id
-    // comparison is a constant and the whole access is one tag check, as a
-    // hand-written match per type would be.
-
     /// The data if the buffer holds `T`.
     #[inline]
     pub(crate) fn slice<T: Element>(&self) -> Option<&[T]> {
-        let data: &dyn Any = match self {
-            Buffer::F32(v) => v,
-            Buffer::F64(v) => v,
-        };
-        data.downcast_ref::<Vec<T>>().map(Vec::as_slice)
+        match self {
+            Buffer::F32(v) => T::if_f32::<Slice<'_>>(v),
+            Buffer::F64(v) => T::if_f64::<Slice<'_>>(v),
+        }
     }
 
     /// Mutable access to the data if the buffer holds `T`.
     #[inline]
     pub(crate) fn slice_mut<T: Element>(&mut self) -> Option<&mut [T]> {
-        let data: &mut dyn Any = match self {
-            Buffer::F32(v) => v,
-            Buffer::F64(v) => v,
-        };
-        data.downcast_mut::<Vec<T>>().map(Vec::as_mut_slice)
+        match self {
+            Buffer::F32(v) => T::if_f32::<SliceMut<'_>>(v),
+            Buffer::F64(v) => T::if_f64::<SliceMut<'_>>(v),
+        }
     }
 
     /// Wraps a vector of `T` as a buffer.
     #[inline]
     pub(crate) fn wrap<T: Element>(data: Vec<T>) -> Buffer {
-        // Moved out through an `Option`, since `Any` only lends references.
-        let mut data = Some(data);
-        let slot: &mut dyn Any = &mut data;
-        if let Some(v) = slot.downcast_mut::<Option<Vec<f32>>>() {
-            return Buffer::F32(v.take().unwrap_or_default());
-        }
-        match slot.downcast_mut::<Option<Vec<f64>>>() {
-            Some(v) => Buffer::F64(v.take().unwrap_or_default()),
-            None => unreachable!("Element is sealed to f32 and f64"),
+        match T::concrete::<Owned>(data) {
+            Ok(v) => Buffer::F32(v),
+            Err(v) => Buffer::F64(v),
         }
     }
+}
+
+// Containers for the element-type witnesses of `Element` (see
+// `dtype::private::Sealed`): typed access without a per-type trait here.
+struct Slice<'a>(PhantomData<&'a ()>);
+impl<'a> Family for Slice<'a> {
+    type Of<T: 'static> = &'a [T];
+}
+struct SliceMut<'a>(PhantomData<&'a ()>);
+impl<'a> Family for SliceMut<'a> {
+    type Of<T: 'static> = &'a mut [T];
+}
+struct Owned;
+impl Family for Owned {
+    type Of<T: 'static> = Vec<T>;
 }
 
 impl Drop for Buffer {
