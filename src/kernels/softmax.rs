@@ -201,27 +201,28 @@ pub(crate) fn cross_entropy_grad<T: Element>(
     mut target: impl FnMut(usize, &mut [T]) -> RowTarget<T>,
 ) {
     let (n, stride) = (rows.n, rows.inner);
+    if n == 0 {
+        return;
+    }
     let mut q = vec![T::ZERO; n];
+    if stride == 1 {
+        // Contiguous rows: row slices, which the compiler vectorises.
+        let row_slices = out.chunks_exact_mut(n).zip(probs.chunks_exact(n));
+        for (p, ((out, probs), &gp)) in row_slices.zip(g).enumerate() {
+            let row = target(p, &mut q);
+            grad_row(gp, &row, &q, probs.iter(), out.iter_mut());
+            if let RowTarget::OneHot { class, weight: w } = row {
+                out[class] = gp * (w * probs[class] - w);
+            }
+        }
+        return;
+    }
     for (p, &gp) in g.iter().enumerate() {
         let row = target(p, &mut q);
-        if matches!(row, RowTarget::Ignored) || n == 0 {
-            continue;
-        }
         let base = rows.base(p);
-        if stride == 1 {
-            let span = base..base + n;
-            grad_row(
-                gp,
-                &row,
-                &q,
-                probs[span.clone()].iter(),
-                out[span].iter_mut(),
-            );
-        } else {
-            let probs_row = probs[base..].iter().step_by(stride).take(n);
-            let out_row = out[base..].iter_mut().step_by(stride).take(n);
-            grad_row(gp, &row, &q, probs_row, out_row);
-        }
+        let probs_row = probs[base..].iter().step_by(stride).take(n);
+        let out_row = out[base..].iter_mut().step_by(stride).take(n);
+        grad_row(gp, &row, &q, probs_row, out_row);
         if let RowTarget::OneHot { class, weight: w } = row {
             let j = base + class * stride;
             out[j] = gp * (w * probs[j] - w);
