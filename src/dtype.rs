@@ -191,14 +191,65 @@ pub trait Element:
 }
 
 pub(crate) mod private {
-    /// Seals [`Element`](super::Element): only `f32` and `f64` implement it.
-    /// Per-dtype behaviour lives with the layer that needs it: typed access
-    /// to a tensor's buffer in `tensor::storage`, kernels' hooks in
-    /// `kernels::KernelElement`.
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
-    impl Sealed for i64 {}
+    /// A container over an element type (`Vec<_>`, `&[_]`, ...), for the
+    /// witnesses of [`Sealed`]. The layers above define their own.
+    pub trait Family {
+        /// The container of `T`.
+        type Of<T: 'static>;
+    }
+
+    /// A container of one of the three element types.
+    pub enum Concrete<F: Family> {
+        /// Of `f32`.
+        F32(F::Of<f32>),
+        /// Of `f64`.
+        F64(F::Of<f64>),
+        /// Of `i64`.
+        I64(F::Of<i64>),
+    }
+
+    /// Seals [`Scalar`](super::Scalar) to `f32`, `f64` and `i64`, and
+    /// witnesses which of them `Self` is: generic code (the tensor's typed
+    /// buffer access, the buffer cache) turns a container of the concrete
+    /// type into one of `Self` and back without `unsafe` or a runtime type
+    /// check. Every method is an identity or a constant `None`, so nothing
+    /// remains of it once inlined (a `std::any::Any` downcast did not fold
+    /// away: docs/benchmarks.md). Per-dtype *behaviour* lives with the
+    /// layer that needs it (`kernels::element::KernelElement`).
+    pub trait Sealed: Sized + 'static {
+        /// `Some(x)` when `Self` is `f32`.
+        fn if_f32<F: Family>(x: F::Of<f32>) -> Option<F::Of<Self>>;
+        /// `Some(x)` when `Self` is `f64`.
+        fn if_f64<F: Family>(x: F::Of<f64>) -> Option<F::Of<Self>>;
+        /// `Some(x)` when `Self` is `i64`.
+        fn if_i64<F: Family>(x: F::Of<i64>) -> Option<F::Of<Self>>;
+        /// `x` as a container of the concrete type.
+        fn concrete<F: Family>(x: F::Of<Self>) -> Concrete<F>;
+    }
+
+    macro_rules! witness {
+        ($t:ident, $variant:ident, $yes:ident, [$($no:ident: $other:ident),*]) => {
+            impl Sealed for $t {
+                #[inline(always)]
+                fn $yes<F: Family>(x: F::Of<$t>) -> Option<F::Of<$t>> {
+                    Some(x)
+                }
+                $(
+                    #[inline(always)]
+                    fn $no<F: Family>(_: F::Of<$other>) -> Option<F::Of<$t>> {
+                        None
+                    }
+                )*
+                #[inline(always)]
+                fn concrete<F: Family>(x: F::Of<$t>) -> Concrete<F> {
+                    Concrete::$variant(x)
+                }
+            }
+        };
+    }
+    witness!(f32, F32, if_f32, [if_f64: f64, if_i64: i64]);
+    witness!(f64, F64, if_f64, [if_f32: f32, if_i64: i64]);
+    witness!(i64, I64, if_i64, [if_f32: f32, if_f64: f64]);
 }
 
 /// Runs `$body` with `$T` bound to the Rust type of a runtime [`DType`].

@@ -201,27 +201,28 @@ pub(crate) fn cross_entropy_grad<T: Element>(
     mut target: impl FnMut(usize, &mut [T]) -> RowTarget<T>,
 ) {
     let (n, stride) = (rows.n, rows.inner);
+    if n == 0 {
+        return;
+    }
     let mut q = vec![T::ZERO; n];
+    if stride == 1 {
+        // Contiguous rows: row slices, which the compiler vectorises.
+        let row_slices = out.chunks_exact_mut(n).zip(probs.chunks_exact(n));
+        for (p, ((out, probs), &gp)) in row_slices.zip(g).enumerate() {
+            let row = target(p, &mut q);
+            grad_row(gp, &row, &q, probs.iter(), out.iter_mut());
+            if let RowTarget::OneHot { class, weight: w } = row {
+                out[class] = gp * (w * probs[class] - w);
+            }
+        }
+        return;
+    }
     for (p, &gp) in g.iter().enumerate() {
         let row = target(p, &mut q);
-        if matches!(row, RowTarget::Ignored) || n == 0 {
-            continue;
-        }
         let base = rows.base(p);
-        if stride == 1 {
-            let span = base..base + n;
-            grad_row(
-                gp,
-                &row,
-                &q,
-                probs[span.clone()].iter(),
-                out[span].iter_mut(),
-            );
-        } else {
-            let probs_row = probs[base..].iter().step_by(stride).take(n);
-            let out_row = out[base..].iter_mut().step_by(stride).take(n);
-            grad_row(gp, &row, &q, probs_row, out_row);
-        }
+        let probs_row = probs[base..].iter().step_by(stride).take(n);
+        let out_row = out[base..].iter_mut().step_by(stride).take(n);
+        grad_row(gp, &row, &q, probs_row, out_row);
         if let RowTarget::OneHot { class, weight: w } = row {
             let j = base + class * stride;
             out[j] = gp * (w * probs[j] - w);
@@ -252,5 +253,83 @@ fn grad_row<'a, T: Element>(
             }
         }
         RowTarget::Ignored => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `[rows, n]` row-major data and the same values stored `[n, rows]`
+    /// (so that each row has stride `rows`).
+    fn both_layouts(rows: usize, n: usize) -> (Vec<f64>, Vec<f64>) {
+        let x: Vec<f64> = (0..rows * n)
+            .map(|i| ((i * 37 % 23) as f64 - 11.0) * 0.7)
+            .collect();
+        let xt = (0..rows * n)
+            .map(|i| x[(i % rows) * n + i / rows])
+            .collect();
+        (x, xt)
+    }
+
+    #[test]
+    fn rows_number_positions_in_row_major_order() {
+        let rows = Rows::along(&Shape::new(&[2, 3, 4]), 1);
+        assert_eq!((rows.count(), rows.n, rows.inner), (8, 3, 4));
+        let bases: Vec<usize> = (0..8).map(|p| rows.base(p)).collect();
+        assert_eq!(bases, [0, 1, 2, 3, 12, 13, 14, 15]);
+        assert_eq!(Rows::along(&Shape::new(&[]), 0).count(), 1);
+    }
+
+    #[test]
+    fn strided_rows_match_contiguous_rows_bit_for_bit() {
+        // In f64 both forms use `f64::exp` and sum each row in order, so
+        // the whole-matrix kernel and the strided walk agree exactly.
+        let (rows, n) = (5, 7);
+        let (x, xt) = both_layouts(rows, n);
+        let contiguous = Rows {
+            outer: rows,
+            n,
+            inner: 1,
+        };
+        let strided = Rows {
+            outer: 1,
+            n,
+            inner: rows,
+        };
+        let run = |x: &[f64], r: Rows| {
+            let (mut p, mut m, mut l) = (vec![0.0; x.len()], vec![0.0; rows], vec![0.0; rows]);
+            softmax(x, r, &mut p, &mut m, &mut l);
+            let mut lp = vec![0.0; x.len()];
+            log_softmax(x, r, &m, &l, &mut lp);
+            let back = softmax_backward(&p, x, r, false);
+            let mut ce = vec![0.0; x.len()];
+            let g: Vec<f64> = (0..rows).map(|i| 0.5 + i as f64).collect();
+            cross_entropy_grad(&p, r, &g, &mut ce, |p, q| match p % 3 {
+                0 => RowTarget::Ignored,
+                1 => RowTarget::OneHot {
+                    class: p % n,
+                    weight: 2.0,
+                },
+                _ => {
+                    q.iter_mut()
+                        .enumerate()
+                        .for_each(|(c, v)| *v = c as f64 / 10.0);
+                    RowTarget::Dist
+                }
+            });
+            (p, m, l, lp, back, ce)
+        };
+        let (p, m, l, lp, back, ce) = run(&x, contiguous);
+        let (pt, mt, lt, lpt, backt, cet) = run(&xt, strided);
+        let transpose =
+            |v: &[f64]| -> Vec<f64> { (0..rows * n).map(|i| v[(i % n) * rows + i / n]).collect() };
+        assert_eq!((m, l), (mt, lt));
+        assert_eq!(p, transpose(&pt));
+        assert_eq!(lp, transpose(&lpt));
+        assert_eq!(ce, transpose(&cet));
+        // The backward's `g` is `x` itself, read in each layout.
+        assert_eq!(back, transpose(&backt));
+        assert!(ce[..n].iter().all(|&v| v == 0.0), "ignored row stays 0");
     }
 }

@@ -5,10 +5,10 @@
 //! are the one recorded op below, each the other's backward, so gradients of
 //! every order are running sums again.
 
-use crate::dtype::Scalar;
 use super::panicking;
 use crate::autograd::function::{Backward, BackwardCtx, GradInputs};
 use crate::autograd::tape::record;
+use crate::dtype::Scalar;
 use crate::dtype::{dispatch, Element};
 use crate::error::Result;
 use crate::shape::normalize_dim;

@@ -17,7 +17,8 @@
 
 use std::cell::RefCell;
 
-use crate::dtype::{DType, Scalar};
+use crate::dtype::private::Family;
+use crate::dtype::Scalar;
 
 /// Smaller buffers go straight back to the allocator, which serves them
 /// quickly from its own free lists.
@@ -50,16 +51,23 @@ impl Cache {
     }
 }
 
-/// The list of buffers of `T` (a constant choice once `T` is concrete).
+/// The list of buffers of `T`.
 #[inline]
 fn list<T: Scalar>(cache: &mut Cache) -> &mut Vec<Vec<T>> {
-    let list: &mut dyn std::any::Any = match T::DTYPE {
-        DType::F32 => &mut cache.f32,
-        DType::F64 => &mut cache.f64,
-        DType::I64 => &mut cache.i64,
-    };
-    list.downcast_mut()
-        .expect("tapegrad internal error: DTYPE names another type")
+    let (f32s, f64s, i64s) = (&mut cache.f32, &mut cache.f64, &mut cache.i64);
+    if let Some(list) = T::if_f32::<Lists<'_>>(f32s) {
+        return list;
+    }
+    if let Some(list) = T::if_f64::<Lists<'_>>(f64s) {
+        return list;
+    }
+    T::if_i64::<Lists<'_>>(i64s).expect("Scalar is f32, f64 or i64")
+}
+
+/// The per-dtype lists, for the element-type witnesses of `Scalar`.
+struct Lists<'a>(std::marker::PhantomData<&'a ()>);
+impl<'a> Family for Lists<'a> {
+    type Of<T: 'static> = &'a mut Vec<Vec<T>>;
 }
 
 thread_local! {

@@ -11,10 +11,11 @@
 //! so a gradient computed from values that changed after the forward is
 //! reported instead of silently used (see `autograd::function::Saved`).
 
-use std::any::Any;
 use std::cell::{Cell, Ref, RefCell, RefMut};
+use std::marker::PhantomData;
 use std::rc::Rc;
 
+use crate::dtype::private::{Concrete, Family};
 use crate::dtype::{DType, Scalar};
 
 /// Typed storage for every supported dtype.
@@ -50,51 +51,50 @@ impl Buffer {
         }
     }
 
-    // Typed access. `Element` is sealed to `f32` and `f64`, so a buffer of
-    // `T` is exactly one variant; `Any` tells which without `unsafe`, and
-    // once `T` is concrete (kernels run inside `dispatch!`) the type-id
-    // comparison is a constant and the whole access is one tag check, as a
-    // hand-written match per type would be.
-
     /// The data if the buffer holds `T`.
     #[inline]
     pub(crate) fn slice<T: Scalar>(&self) -> Option<&[T]> {
-        let data: &dyn Any = match self {
-            Buffer::F32(v) => v,
-            Buffer::F64(v) => v,
-            Buffer::I64(v) => v,
-        };
-        data.downcast_ref::<Vec<T>>().map(Vec::as_slice)
+        match self {
+            Buffer::F32(v) => T::if_f32::<Slice<'_>>(v),
+            Buffer::F64(v) => T::if_f64::<Slice<'_>>(v),
+            Buffer::I64(v) => T::if_i64::<Slice<'_>>(v),
+        }
     }
 
     /// Mutable access to the data if the buffer holds `T`.
     #[inline]
     pub(crate) fn slice_mut<T: Scalar>(&mut self) -> Option<&mut [T]> {
-        let data: &mut dyn Any = match self {
-            Buffer::F32(v) => v,
-            Buffer::F64(v) => v,
-            Buffer::I64(v) => v,
-        };
-        data.downcast_mut::<Vec<T>>().map(Vec::as_mut_slice)
+        match self {
+            Buffer::F32(v) => T::if_f32::<SliceMut<'_>>(v),
+            Buffer::F64(v) => T::if_f64::<SliceMut<'_>>(v),
+            Buffer::I64(v) => T::if_i64::<SliceMut<'_>>(v),
+        }
     }
 
     /// Wraps a vector of `T` as a buffer.
     #[inline]
     pub(crate) fn wrap<T: Scalar>(data: Vec<T>) -> Buffer {
-        // Moved out through an `Option`, since `Any` only lends references.
-        let mut data = Some(data);
-        let slot: &mut dyn Any = &mut data;
-        if let Some(v) = slot.downcast_mut::<Option<Vec<f32>>>() {
-            return Buffer::F32(v.take().unwrap_or_default());
-        }
-        if let Some(v) = slot.downcast_mut::<Option<Vec<f64>>>() {
-            return Buffer::F64(v.take().unwrap_or_default());
-        }
-        match slot.downcast_mut::<Option<Vec<i64>>>() {
-            Some(v) => Buffer::I64(v.take().unwrap_or_default()),
-            None => unreachable!("Scalar is sealed to f32, f64 and i64"),
+        match T::concrete::<Owned>(data) {
+            Concrete::F32(v) => Buffer::F32(v),
+            Concrete::F64(v) => Buffer::F64(v),
+            Concrete::I64(v) => Buffer::I64(v),
         }
     }
+}
+
+// Containers for the element-type witnesses of `Scalar` (see
+// `dtype::private::Sealed`): typed access without a per-type trait here.
+struct Slice<'a>(PhantomData<&'a ()>);
+impl<'a> Family for Slice<'a> {
+    type Of<T: 'static> = &'a [T];
+}
+struct SliceMut<'a>(PhantomData<&'a ()>);
+impl<'a> Family for SliceMut<'a> {
+    type Of<T: 'static> = &'a mut [T];
+}
+struct Owned;
+impl Family for Owned {
+    type Of<T: 'static> = Vec<T>;
 }
 
 impl Drop for Buffer {
