@@ -1,8 +1,8 @@
 //! Indexing along one dim: `index_select` / `index_add`, `gather` /
 //! `scatter_add`, and `one_hot`.
 //!
-//! tapegrad has no integer dtype, so indices are float tensors holding
-//! integral values. They are validated once, in the public `try_` entry
+//! Indices are int64 tensors (float tensors of integral values are accepted
+//! too, checked). They are validated once, in the public `try_` entry
 //! points, and kept as `usize`s by the backward rules. Each gathering op's
 //! backward is the matching scatter into zeros, and vice versa, so second
 //! order gradients work. Indices themselves get no gradient.
@@ -37,8 +37,8 @@ fn position(shape: &Shape, mut k: usize) -> String {
     format!("{coords:?}")
 }
 
-/// Whether `v` is a finite integer (index tensors and class ids are float
-/// tensors of integral values). Without a `trunc` call, which `f64::fract`
+/// Whether `v` is a finite integer (for index tensors and class ids given
+/// as floats). Without a `trunc` call, which `f64::fract`
 /// is on baseline x86-64, once per value: every finite `f64` of magnitude
 /// at least 2⁵² is an integer, and below that the round trip through `i64`
 /// is exact.

@@ -22,8 +22,8 @@ impl Tensor {
     /// num_samples, replacement, generator=rng)`). Rows need not sum to 1;
     /// each is used in proportion to its sum. The result has shape
     /// `[num_samples]` for a 1-d input and `[rows, num_samples]` for a 2-d
-    /// one, and holds integers in a float tensor of the input's dtype (as
-    /// [`argmax`](Tensor::argmax) does).
+    /// one, and holds int64 category ids (as [`argmax`](Tensor::argmax)
+    /// returns indices).
     ///
     /// - With `replacement`, the draws are independent and a category of
     ///   weight 0 is never drawn.

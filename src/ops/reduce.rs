@@ -145,8 +145,7 @@ impl Tensor {
 
     /// Index of the maximum along `dim` (`torch.argmax(x, dim, keepdim)`),
     /// first occurrence on ties, a NaN counting as the maximum. The result
-    /// is a float tensor of the input's dtype holding integral values
-    /// (tapegrad has no integer dtype); it does not require grad.
+    /// is an int64 tensor, as in PyTorch; it does not require grad.
     ///
     /// ```
     /// use tapegrad::Tensor;
@@ -169,13 +168,13 @@ impl Tensor {
     }
     panicking!(argmin => try_argmin(dim: isize, keepdim: bool) -> Tensor);
 
-    /// Row-major flat index of the maximum of all elements, as a 0-d float
+    /// Row-major flat index of the maximum of all elements, as a 0-d int64
     /// tensor (`torch.argmax(x)`).
     ///
     /// ```
     /// use tapegrad::Tensor;
     /// let x = Tensor::new([[1.0f32, 5.0], [7.0, 0.0]]);
-    /// assert_eq!(x.argmax_all().item::<f32>(), 2.0);
+    /// assert_eq!(x.argmax_all().item::<i64>(), 2);
     /// ```
     pub fn try_argmax_all(&self) -> Result<Tensor> {
         require_float("argmax_all", self.dtype())?;

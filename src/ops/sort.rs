@@ -37,9 +37,8 @@ impl Tensor {
     /// order of position. PyTorch's default (`stable=False`) promises no
     /// order for ties; `stable=True` gives the same order as this.
     ///
-    /// `indices` is a float tensor of the input's dtype holding integers
-    /// (as [`argmax`](Tensor::argmax) returns; tapegrad has no integer
-    /// dtype yet) and does not require grad. The gradient of `values` goes
+    /// `indices` is an int64 tensor (as [`argmax`](Tensor::argmax)
+    /// returns) and does not require grad. The gradient of `values` goes
     /// back to the positions the values came from. A 0-d tensor accepts dim
     /// 0 or -1 and gives itself and index 0.
     ///
@@ -68,7 +67,7 @@ impl Tensor {
     /// first); `sorted = false` allows any order in PyTorch, and tapegrad
     /// returns the sorted one then too. Among equal elements the one at the
     /// lower position is taken first (PyTorch does not specify which).
-    /// Indices are a float tensor holding integers, as for
+    /// Indices are an int64 tensor, as for
     /// [`try_sort`](Tensor::try_sort); values are differentiable.
     ///
     /// `k` larger than the size of `dim` is an error. A 0-d tensor counts

@@ -1,6 +1,6 @@
 //! Class-index targets shared by `nll_loss` and `cross_entropy`: the
 //! `[N, C, d1, …]` ↔ `[N, d1, …]` shape rule, validation of the class ids
-//! (float tensors of integral values: tapegrad has no integer dtype), and
+//! (int64 tensors, or float tensors of integral values), and
 //! the pair of linear ops that read one class per position (`pick`) and
 //! write one class per position (`place`). Each is the other's adjoint, so
 //! each is the other's backward and gradients of any order work.

@@ -54,7 +54,7 @@ pub fn nll_loss(input: &Tensor, target: &Tensor) -> Result<Tensor> {
 /// target, weight, ignore_index=-100, reduction='mean')`.
 ///
 /// `input` holds log-probabilities of shape `[C]`, `[N, C]` or
-/// `[N, C, d1, …]`; `target` holds class ids (integral floats) of shape
+/// `[N, C, d1, …]`; `target` holds class ids (int64, or integral floats) of shape
 /// `[]`, `[N]` or `[N, d1, …]`. For each position `n` with target `yₙ`:
 ///
 /// `ℓₙ = −w[yₙ] · input[n, yₙ]`, and `ℓₙ = 0` if `yₙ == ignore_index`.
