@@ -7,7 +7,7 @@ use std::rc::Rc;
 use smallvec::SmallVec;
 
 use super::anomaly;
-use super::function::{take_stale, Accelerated, Backward, BackwardCtx, GradInputs};
+use super::function::{take_stale, Accelerated, BackwardCtx, GradInputs};
 use super::mode::GradModeGuard;
 use super::tape::{EntryKind, GradMeta, GraphToken, InputRef, LeafMeta, TAPE};
 use super::trace;
@@ -77,13 +77,16 @@ impl Tensor {
                 }
             }
         });
+        // Entries name each leaf at most once; only a bare-leaf root can
+        // repeat one of them.
+        let from_entries = to_accumulate.len();
         to_accumulate.extend(leaves);
         let _mode = GradModeGuard::set(options.create_graph);
         // All or nothing: every new `.grad` is computed first, and only
         // when all of them succeeded are they stored, so a failure leaves
         // every gradient as it was and a retry gives the first try's result.
         let mut totals: Vec<(Rc<LeafMeta>, Tensor)> = Vec::with_capacity(to_accumulate.len());
-        for (leaf, g) in to_accumulate {
+        for (k, (leaf, g)) in to_accumulate.into_iter().enumerate() {
             // A gradient that is itself a leaf (the seed of a bare-leaf root,
             // under create_graph) would make `.grad` own a LeafMeta: with the
             // leaf itself that is an Rc cycle never freed. Storing a recorded
@@ -93,9 +96,13 @@ impl Tensor {
             } else {
                 g
             };
-            // The same leaf may appear twice (an entry and a bare root).
-            let previous = match totals.iter().position(|(l, _)| Rc::ptr_eq(l, &leaf)) {
-                Some(k) => Some(totals.swap_remove(k).1),
+            let repeated = if k >= from_entries {
+                totals.iter().position(|(l, _)| Rc::ptr_eq(l, &leaf))
+            } else {
+                None
+            };
+            let previous = match repeated {
+                Some(j) => Some(totals.swap_remove(j).1),
                 None => leaf.grad.borrow().clone(),
             };
             let total = match previous {
@@ -370,9 +377,28 @@ fn sweep(
         let ctx = BackwardCtx::new(i, &inputs, ctx_token.clone());
         let name = backward.name();
         let outcome = (|| -> Result<()> {
-            // Used in place inside the `Result`: unwrapping it with `?`
-            // would copy the inline list (two tensors' worth) once more.
-            let mut result = run_rule(&*backward, &ctx, g, create_graph);
+            // The results are used in place, through references: moving the
+            // inline list (two tensors' worth) out of a `Result` or an
+            // `Accelerated` would copy it each time.
+            let mut fast: Result<Accelerated>;
+            let mut slow: Result<GradInputs>;
+            let input_grads = match choose(create_graph) {
+                Rule::Definition => {
+                    slow = backward.backward(&ctx, &g);
+                    slow.as_mut()
+                }
+                Rule::Accelerator => {
+                    fast = backward.first_order(&ctx, g);
+                    match fast {
+                        Ok(Accelerated::Declined(g)) => {
+                            slow = backward.backward(&ctx, &g);
+                            slow.as_mut()
+                        }
+                        Ok(Accelerated::Done(ref mut grads)) => Ok(grads),
+                        Err(ref mut e) => Err(e),
+                    }
+                }
+            };
             if let Some(stale) = take_stale() {
                 return Err(Error::autograd(
                     "backward",
@@ -386,8 +412,9 @@ fn sweep(
                     ),
                 ));
             }
-            let Ok(input_grads) = result.as_mut() else {
-                return result.map(|_| ());
+            let input_grads = match input_grads {
+                Ok(grads) => grads,
+                Err(e) => return Err(std::mem::replace(e, Error::autograd("backward", ""))),
             };
             check_shapes(name, &inputs, input_grads)?;
             // Taken out one by one rather than by `into_iter`, which would
@@ -411,22 +438,24 @@ fn sweep(
     Ok((grads, leaf_roots))
 }
 
+/// Which of an op's two backward forms the sweep runs.
+enum Rule {
+    /// The definition, in differentiable ops.
+    Definition,
+    /// The first-order accelerator (the definition if it declines).
+    Accelerator,
+}
+
 /// The one place that chooses between an op's definition and its
-/// accelerator: a backward that records a graph of the gradient calls the
-/// definition; any other calls the accelerator, falling back to the
+/// accelerator: a backward that records a graph of the gradient runs the
+/// definition; any other runs the accelerator, falling back to the
 /// definition when it declines.
-fn run_rule(
-    backward: &dyn Backward,
-    ctx: &BackwardCtx<'_>,
-    g: Tensor,
-    create_graph: bool,
-) -> Result<GradInputs> {
+#[inline]
+fn choose(create_graph: bool) -> Rule {
     if create_graph {
-        return backward.backward(ctx, &g);
-    }
-    match backward.first_order(ctx, g)? {
-        Accelerated::Done(grads) => Ok(grads),
-        Accelerated::Declined(g) => backward.backward(ctx, &g),
+        Rule::Definition
+    } else {
+        Rule::Accelerator
     }
 }
 

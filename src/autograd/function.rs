@@ -111,10 +111,14 @@ pub(crate) struct Stale {
 }
 
 thread_local! {
+    /// Whether [`STALE`] holds something: a plain flag, so that the sweep's
+    /// check after every rule is one thread-local load.
+    static ANY_STALE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     static STALE: std::cell::RefCell<Option<Stale>> = const { std::cell::RefCell::new(None) };
 }
 
 fn note_stale(t: &Tensor, version: u64, expected: u64) {
+    ANY_STALE.with(|a| a.set(true));
     STALE.with(|s| {
         let mut s = s.borrow_mut();
         if s.is_none() {
@@ -130,7 +134,12 @@ fn note_stale(t: &Tensor, version: u64, expected: u64) {
 
 /// The first stale read since the last call, if any (the sweep asks after
 /// every rule, and once before it starts).
+#[inline]
 pub(crate) fn take_stale() -> Option<Stale> {
+    if !ANY_STALE.with(std::cell::Cell::get) {
+        return None;
+    }
+    ANY_STALE.with(|a| a.set(false));
     STALE.with(|s| s.borrow_mut().take())
 }
 

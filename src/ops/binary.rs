@@ -168,10 +168,9 @@ impl Tensor {
                 x.max_nan(y) + (-(x - y).abs()).exp().ln_1p()
             }
         });
-        record(out, &[self, other], |out| LogaddexpBackward {
+        record(out, &[self, other], |_| LogaddexpBackward {
             a: Saved::new(self),
             b: Saved::new(other),
-            out: Saved::new(out),
         })
     }
     panicking!(logaddexp => try_logaddexp(other: &Tensor) -> Tensor);
@@ -180,26 +179,30 @@ impl Tensor {
 struct LogaddexpBackward {
     a: Saved,
     b: Saved,
-    out: Saved,
 }
 
 impl Backward for LogaddexpBackward {
     fn name(&self) -> &'static str {
         "Logaddexp"
     }
-    // ∂/∂a log(eᵃ + eᵇ) = eᵃ / (eᵃ + eᵇ) = e^(a − out), and likewise for b:
-    // each input's share of the sum, summed back to its shape.
+    // ∂/∂a log(eᵃ + eᵇ) = eᵃ / (eᵃ + eᵇ) = σ(a − b), and σ(b − a) for b:
+    // each input's share of the sum, summed back to its shape. Written with
+    // the sigmoid of the difference rather than e^(a − out), which would
+    // inherit the rounding of `out` at large magnitudes and give NaN for an
+    // infinite input (PyTorch's formula is this one).
     fn backward(&self, ctx: &BackwardCtx<'_>, g: &Tensor) -> Result<GradInputs> {
-        let out = ctx.output(&self.out);
-        let share = |k: usize, saved: &Saved| -> Result<Option<Tensor>> {
+        let (a, b) = (ctx.input(0, &self.a), ctx.input(1, &self.b));
+        let share = |k: usize, x: &Tensor, y: &Tensor, shape: &Shape| -> Result<Option<Tensor>> {
             if !ctx.needs_grad(k) {
                 return Ok(None);
             }
-            let x = ctx.input(k, saved);
-            let d = x.try_sub(&out)?.try_exp()?;
-            reduce_to(ctx, k, g.try_mul(&d), saved.value().shape())
+            let d = x.try_sub(y)?.try_sigmoid()?;
+            reduce_to(ctx, k, g.try_mul(&d), shape)
         };
-        Ok(smallvec::smallvec![share(0, &self.a)?, share(1, &self.b)?])
+        Ok(smallvec::smallvec![
+            share(0, &a, &b, self.a.value().shape())?,
+            share(1, &b, &a, self.b.value().shape())?,
+        ])
     }
 }
 
