@@ -59,7 +59,10 @@ fn arithmetic_and_comparisons_among_integers() {
     assert_eq!((&a - &b).to_vec::<i64>(), vec![-9, -22, -7, -16]);
     assert_eq!((&a * &b).to_vec::<i64>(), vec![10, -40, 30, 80]);
     assert_eq!(a.maximum(&Tensor::new(0)).to_vec::<i64>(), vec![1, 0, 3, 4]);
-    assert_eq!(a.minimum(&Tensor::new(0)).to_vec::<i64>(), vec![0, -2, 0, 0]);
+    assert_eq!(
+        a.minimum(&Tensor::new(0)).to_vec::<i64>(),
+        vec![0, -2, 0, 0]
+    );
     // Wrapping, as PyTorch's int64 arithmetic.
     let max = Tensor::new([i64::MAX]);
     assert_eq!((&max + &Tensor::new([1])).to_vec::<i64>(), vec![i64::MIN]);
@@ -68,10 +71,20 @@ fn arithmetic_and_comparisons_among_integers() {
     assert_eq!(m.dtype(), DType::I64);
     assert_eq!(m.to_vec::<i64>(), vec![0, 1, 1, 1]);
     // A scalar is compared as given: 0.5 is not truncated to 0.
-    assert_eq!(Tensor::new([0, 1]).gt_scalar(0.5).to_vec::<i64>(), vec![0, 1]);
-    assert_eq!(Tensor::new([0, 1]).eq_scalar(0.5).to_vec::<i64>(), vec![0, 0]);
+    assert_eq!(
+        Tensor::new([0, 1]).gt_scalar(0.5).to_vec::<i64>(),
+        vec![0, 1]
+    );
+    assert_eq!(
+        Tensor::new([0, 1]).eq_scalar(0.5).to_vec::<i64>(),
+        vec![0, 0]
+    );
     // where_ with a float mask of fractional values: non-zero is true.
-    let picked = Tensor::where_(&Tensor::new([0.5f32, 0.0]), &Tensor::new([1, 2]), &Tensor::new([7, 8]));
+    let picked = Tensor::where_(
+        &Tensor::new([0.5f32, 0.0]),
+        &Tensor::new([1, 2]),
+        &Tensor::new([7, 8]),
+    );
     assert_eq!(picked.to_vec::<i64>(), vec![1, 8]);
 }
 
@@ -84,12 +97,21 @@ fn moving_ints_around_keeps_them_ints() {
     let s = Tensor::stack(&[&a, &a], 0);
     assert_eq!(s.dims(), &[2, 2, 3]);
     assert_eq!(a.t().contiguous().to_vec::<i64>(), vec![1, 4, 2, 5, 3, 6]);
-    assert_eq!(a.t().reshape([6i32]).to_vec::<i64>(), vec![1, 4, 2, 5, 3, 6]);
+    assert_eq!(
+        a.t().reshape([6i32]).to_vec::<i64>(),
+        vec![1, 4, 2, 5, 3, 6]
+    );
     assert_eq!(a.narrow(1, 1, 1).to_vec::<i64>(), vec![2, 5]);
-    assert_eq!(a.pad_dim(0, 1, 0).to_vec::<i64>(), vec![0, 0, 0, 1, 2, 3, 4, 5, 6]);
+    assert_eq!(
+        a.pad_dim(0, 1, 0).to_vec::<i64>(),
+        vec![0, 0, 0, 1, 2, 3, 4, 5, 6]
+    );
     let idx = Tensor::new([2, 0]);
     assert_eq!(a.index_select(1, &idx).to_vec::<i64>(), vec![3, 1, 6, 4]);
-    assert_eq!(a.gather(1, &Tensor::new([[2], [1]])).to_vec::<i64>(), vec![3, 5]);
+    assert_eq!(
+        a.gather(1, &Tensor::new([[2], [1]])).to_vec::<i64>(),
+        vec![3, 5]
+    );
     let oh = Tensor::new([2, 0]).one_hot(3);
     assert_eq!(oh.dtype(), DType::I64);
     assert_eq!(oh.to_vec::<i64>(), vec![0, 0, 1, 1, 0, 0]);
@@ -102,7 +124,10 @@ fn every_index_consumer_takes_int64() {
     let y = x.index_select(1, &idx);
     assert_eq!(y.to_vec::<f64>(), vec![3.0, 3.0, 1.0, 6.0, 6.0, 4.0]);
     y.sum().backward();
-    assert_eq!(x.grad().unwrap().to_vec::<f64>(), vec![1.0, 0.0, 2.0, 1.0, 0.0, 2.0]);
+    assert_eq!(
+        x.grad().unwrap().to_vec::<f64>(),
+        vec![1.0, 0.0, 2.0, 1.0, 0.0, 2.0]
+    );
 
     let g = x.gather(1, &Tensor::new([[0, 0], [2, 1]]));
     assert_eq!(g.to_vec::<f64>(), vec![1.0, 1.0, 6.0, 5.0]);
@@ -113,9 +138,15 @@ fn every_index_consumer_takes_int64() {
     assert_eq!(a.to_vec::<f64>(), vec![0.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
 
     // An out-of-range id names the value, its position and the size.
-    let err = x.try_index_select(1, &Tensor::new([0, 3])).unwrap_err().to_string();
+    let err = x
+        .try_index_select(1, &Tensor::new([0, 3]))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains('3') && err.contains("size 3"), "{err}");
-    let err = x.try_index_select(1, &Tensor::new([-1])).unwrap_err().to_string();
+    let err = x
+        .try_index_select(1, &Tensor::new([-1]))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("-1"), "{err}");
 }
 
@@ -133,21 +164,21 @@ fn int64_targets_are_class_ids() {
     assert!((a - want).abs() < 1e-12, "{a} vs {want}");
     // ignore_index with int64 ids.
     let opts = CrossEntropyOptions::default().ignore_index(2);
-    let one = F::cross_entropy_with(&logits, &ids, &opts).unwrap().item::<f64>();
+    let one = F::cross_entropy_with(&logits, &ids, &opts)
+        .unwrap()
+        .item::<f64>();
     assert!((one - (lse([2.0, 0.5, -1.0]) - 2.0)).abs() < 1e-12);
-    let nll = F::nll_loss_with(
-        &logits.log_softmax(1),
-        &ids,
-        &NllLossOptions::default(),
-    )
-    .unwrap()
-    .item::<f64>();
+    let nll = F::nll_loss_with(&logits.log_softmax(1), &ids, &NllLossOptions::default())
+        .unwrap()
+        .item::<f64>();
     assert!((nll - want).abs() < 1e-12);
     // An int64 target of the input's shape is still class ids, so it is a
     // shape error rather than probabilities.
     let err = F::cross_entropy(&logits, &Tensor::new([[0, 1, 0], [1, 0, 0]])).unwrap_err();
     assert!(err.to_string().contains("cross_entropy"), "{err}");
-    let err = F::cross_entropy(&logits, &Tensor::new([0, 3])).unwrap_err().to_string();
+    let err = F::cross_entropy(&logits, &Tensor::new([0, 3]))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains('3'), "{err}");
 }
 
@@ -185,7 +216,10 @@ fn float_ops_refuse_ints_naming_the_op() {
         ("softmax", t.try_softmax(0)),
         ("matmul", t.try_matmul(&t)),
         ("argmax", t.try_argmax(0, false)),
-        ("cross_entropy", F::cross_entropy(&t.reshape([1i32, 3]), &Tensor::new([0]))),
+        (
+            "cross_entropy",
+            F::cross_entropy(&t.reshape([1i32, 3]), &Tensor::new([0])),
+        ),
     ];
     for (op, r) in cases {
         let err = r.expect_err(op).to_string();
@@ -206,5 +240,8 @@ fn int64_tensors_round_trip_through_safetensors_and_print_as_ints() {
     assert_eq!(ids.dtype(), DType::I64);
     assert_eq!(ids.to_vec::<i64>(), vec![3, -1, i64::MAX, 0]);
     std::fs::remove_dir_all(&dir).unwrap();
-    assert_eq!(format!("{}", Tensor::new([0, 1, 12])), "tensor([ 0,  1, 12])");
+    assert_eq!(
+        format!("{}", Tensor::new([0, 1, 12])),
+        "tensor([ 0,  1, 12])"
+    );
 }
