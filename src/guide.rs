@@ -15,10 +15,16 @@
 //! 7. [`why_the_log`]: why `-log p` and not squared error.
 //! 8. [`kl_divergence`]: KL, and why minimising cross-entropy minimises it.
 //! 9. [`backward_rules`]: how the tape computes gradients.
+//! 10. [`squared_error`]: MSE as a Gaussian's negative log-likelihood.
+//! 13. [`in_practice`]: logits, temperature, calibration, several labels.
 //!
 //! How the crate is built (layers, the tape, adding an op):
 //! [docs/architecture.md](https://github.com/tapegrad/tapegrad/blob/main/docs/architecture.md).
 //! Moving a trained model to PyTorch or candle: [`outgrowing`].
+
+// The pages' LaTeX (`[0,1]`, `\\[2ex]`) reads to rustdoc as links to items
+// that do not exist; they are formulas, not links.
+#![allow(rustdoc::broken_intra_doc_links)]
 
 #[doc = include_str!("../docs/01-scores.md")]
 pub mod scores {}
@@ -40,3 +46,7 @@ pub mod kl_divergence {}
 pub mod backward_rules {}
 #[doc = include_str!("../docs/outgrowing.md")]
 pub mod outgrowing {}
+#[doc = include_str!("../docs/10-squared-error.md")]
+pub mod squared_error {}
+#[doc = include_str!("../docs/13-in-practice.md")]
+pub mod in_practice {}

@@ -62,32 +62,41 @@ fn reduce_to(
 }
 
 impl Tensor {
-    /// Element-wise `self + other` with broadcasting (`torch.add`).
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let a = Tensor::new([[1.0f32], [2.0]]);      // [2, 1]
-    /// let b = Tensor::new([10.0f32, 20.0, 30.0]);  // [3]
-    /// assert_eq!(a.add(&b).dims(), &[2, 3]);
-    /// ```
+    /// Like [`add`](Tensor::add), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_add(&self, other: &Tensor) -> Result<Tensor> {
         let out = forward!("add", self, other, |x, y| x + y, ints: |i, j| i.wrapping_add(j));
         record(out, &[self, other], |_| AddBackward {
             shapes: [self.shape().clone(), other.shape().clone()],
         })
     }
-    panicking!(add => try_add(other: &Tensor) -> Tensor);
+    panicking!(
+        /// Element-wise `self + other` with broadcasting (`torch.add`).
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let a = Tensor::new([[1.0f32], [2.0]]);      // [2, 1]
+        /// let b = Tensor::new([10.0f32, 20.0, 30.0]);  // [3]
+        /// assert_eq!(a.add(&b).dims(), &[2, 3]);
+        /// ```
+        add => try_add(other: &Tensor) -> Tensor
+    );
 
-    /// Element-wise `self - other` with broadcasting (`torch.sub`).
+    /// Like [`sub`](Tensor::sub), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_sub(&self, other: &Tensor) -> Result<Tensor> {
         let out = forward!("sub", self, other, |x, y| x - y, ints: |i, j| i.wrapping_sub(j));
         record(out, &[self, other], |_| SubBackward {
             shapes: [self.shape().clone(), other.shape().clone()],
         })
     }
-    panicking!(sub => try_sub(other: &Tensor) -> Tensor);
+    panicking!(
+        /// Element-wise `self - other` with broadcasting (`torch.sub`).
+        sub => try_sub(other: &Tensor) -> Tensor
+    );
 
-    /// Element-wise `self * other` with broadcasting (`torch.mul`).
+    /// Like [`mul`](Tensor::mul), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_mul(&self, other: &Tensor) -> Result<Tensor> {
         let out = forward!("mul", self, other, |x, y| x * y, ints: |i, j| i.wrapping_mul(j));
         record(out, &[self, other], |_| MulBackward {
@@ -95,9 +104,13 @@ impl Tensor {
             b: Saved::new(other),
         })
     }
-    panicking!(mul => try_mul(other: &Tensor) -> Tensor);
+    panicking!(
+        /// Element-wise `self * other` with broadcasting (`torch.mul`).
+        mul => try_mul(other: &Tensor) -> Tensor
+    );
 
-    /// Element-wise `self / other` with broadcasting (`torch.div`).
+    /// Like [`div`](Tensor::div), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_div(&self, other: &Tensor) -> Result<Tensor> {
         let out = forward!("div", self, other, |x, y| x / y);
         record(out, &[self, other], |_| DivBackward {
@@ -105,12 +118,13 @@ impl Tensor {
             b: Saved::new(other),
         })
     }
-    panicking!(div => try_div(other: &Tensor) -> Tensor);
+    panicking!(
+        /// Element-wise `self / other` with broadcasting (`torch.div`).
+        div => try_div(other: &Tensor) -> Tensor
+    );
 
-    /// Element-wise `self ^ exponent` with broadcasting (`torch.pow`).
-    ///
-    /// Gradients follow PyTorch: `d/da = b·a^(b−1)` (0 where `b == 0`), and
-    /// `d/db = a^b·ln a` (0 where `a == 0` and `b >= 0`).
+    /// Like [`pow`](Tensor::pow), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_pow(&self, exponent: &Tensor) -> Result<Tensor> {
         let out = forward!("pow", self, exponent, |x, y| x.powf(y));
         record(out, &[self, exponent], |out| PowBackward {
@@ -119,11 +133,16 @@ impl Tensor {
             out: Saved::new(out),
         })
     }
-    panicking!(pow => try_pow(exponent: &Tensor) -> Tensor);
+    panicking!(
+        /// Element-wise `self ^ exponent` with broadcasting (`torch.pow`).
+        ///
+        /// Gradients follow PyTorch: `d/da = b·a^(b−1)` (0 where `b == 0`), and
+        /// `d/db = a^b·ln a` (0 where `a == 0` and `b >= 0`).
+        pow => try_pow(exponent: &Tensor) -> Tensor
+    );
 
-    /// Element-wise maximum with broadcasting (`torch.maximum`). Where the
-    /// two are equal, each input receives half of the gradient, as in
-    /// PyTorch. A NaN in either input gives NaN.
+    /// Like [`maximum`](Tensor::maximum), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_maximum(&self, other: &Tensor) -> Result<Tensor> {
         let out = forward!("maximum", self, other, |x, y| x.max_nan(y), ints: |i, j| i.max(j));
         record(out, &[self, other], |_| ExtremumBackward {
@@ -132,10 +151,15 @@ impl Tensor {
             is_max: true,
         })
     }
-    panicking!(maximum => try_maximum(other: &Tensor) -> Tensor);
+    panicking!(
+        /// Element-wise maximum with broadcasting (`torch.maximum`). Where the
+        /// two are equal, each input receives half of the gradient, as in
+        /// PyTorch. A NaN in either input gives NaN.
+        maximum => try_maximum(other: &Tensor) -> Tensor
+    );
 
-    /// Element-wise minimum with broadcasting (`torch.minimum`); ties split
-    /// the gradient evenly.
+    /// Like [`minimum`](Tensor::minimum), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_minimum(&self, other: &Tensor) -> Result<Tensor> {
         let out = forward!("minimum", self, other, |x, y| x.min_nan(y), ints: |i, j| i.min(j));
         record(out, &[self, other], |_| ExtremumBackward {
@@ -144,21 +168,16 @@ impl Tensor {
             is_max: false,
         })
     }
-    panicking!(minimum => try_minimum(other: &Tensor) -> Tensor);
+    panicking!(
+        /// Element-wise minimum with broadcasting (`torch.minimum`); ties split
+        /// the gradient evenly.
+        minimum => try_minimum(other: &Tensor) -> Tensor
+    );
 }
 
 impl Tensor {
-    /// `log(e^self + e^other)` with broadcasting, computed without overflow
-    /// (`torch.logaddexp`): `max + log1p(e^−|self − other|)`. Two equal
-    /// infinities give that infinity, as in PyTorch.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let a = Tensor::new([1000.0f64, 0.0]);
-    /// let b = Tensor::new([1000.0f64, f64::NEG_INFINITY]);
-    /// let y = a.logaddexp(&b).to_vec::<f64>();
-    /// assert!((y[0] - (1000.0 + 2f64.ln())).abs() < 1e-12 && y[1] == 0.0);
-    /// ```
+    /// Like [`logaddexp`](Tensor::logaddexp), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_logaddexp(&self, other: &Tensor) -> Result<Tensor> {
         let out = forward!("logaddexp", self, other, |x, y| {
             if x == y {
@@ -173,7 +192,20 @@ impl Tensor {
             b: Saved::new(other),
         })
     }
-    panicking!(logaddexp => try_logaddexp(other: &Tensor) -> Tensor);
+    panicking!(
+        /// `log(e^self + e^other)` with broadcasting, computed without overflow
+        /// (`torch.logaddexp`): `max + log1p(e^−|self − other|)`. Two equal
+        /// infinities give that infinity, as in PyTorch.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let a = Tensor::new([1000.0f64, 0.0]);
+        /// let b = Tensor::new([1000.0f64, f64::NEG_INFINITY]);
+        /// let y = a.logaddexp(&b).to_vec::<f64>();
+        /// assert!((y[0] - (1000.0 + 2f64.ln())).abs() < 1e-12 && y[1] == 0.0);
+        /// ```
+        logaddexp => try_logaddexp(other: &Tensor) -> Tensor
+    );
 }
 
 struct LogaddexpBackward {

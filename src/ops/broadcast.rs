@@ -12,15 +12,8 @@ use crate::tensor::layout::Layout;
 use crate::tensor::Tensor;
 
 impl Tensor {
-    /// A view of this tensor broadcast to `shape` (`torch.broadcast_to`):
-    /// dims of size 1 repeat, and new dims may be added on the left. No data
-    /// is copied.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let b = Tensor::new([1.0f32, 2.0]).expand(&[3, 2]);
-    /// assert_eq!(b.to_vec::<f32>(), vec![1.0, 2.0, 1.0, 2.0, 1.0, 2.0]);
-    /// ```
+    /// Like [`expand`](Tensor::expand), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_expand(&self, shape: impl Into<Shape>) -> Result<Tensor> {
         let target: Shape = shape.into();
         if &target == self.shape() {
@@ -47,13 +40,28 @@ impl Tensor {
             input_shape: self.shape().clone(),
         })
     }
-    panicking!(expand => try_expand(shape: &[usize]) -> Tensor);
+    panicking!(
+        /// A view of this tensor broadcast to `shape` (`torch.broadcast_to`):
+        /// dims of size 1 repeat, and new dims may be added on the left. No data
+        /// is copied.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let b = Tensor::new([1.0f32, 2.0]).expand(&[3, 2]);
+        /// assert_eq!(b.to_vec::<f32>(), vec![1.0, 2.0, 1.0, 2.0, 1.0, 2.0]);
+        /// ```
+        expand => try_expand(shape: &[usize]) -> Tensor
+    );
 
-    /// Same as [`try_expand`](Tensor::try_expand) (`torch.broadcast_to`).
+    /// Like [`broadcast_to`](Tensor::broadcast_to), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_broadcast_to(&self, shape: impl Into<Shape>) -> Result<Tensor> {
         self.try_expand(shape)
     }
-    panicking!(broadcast_to => try_broadcast_to(shape: &[usize]) -> Tensor);
+    panicking!(
+        /// Same as [`try_expand`](Tensor::try_expand) (`torch.broadcast_to`).
+        broadcast_to => try_broadcast_to(shape: &[usize]) -> Tensor
+    );
 }
 
 struct ExpandBackward {

@@ -112,9 +112,8 @@ impl Tensor {
         crate::error::or_panic(Tensor::try_where_(condition, x, y))
     }
 
-    /// `value` where `mask` is non-zero, `self` elsewhere; the mask
-    /// broadcasts to `self`'s shape (`torch.Tensor.masked_fill`). No gradient
-    /// flows through the filled positions.
+    /// Like [`masked_fill`](Tensor::masked_fill), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_masked_fill(&self, mask: &Tensor, value: f64) -> Result<Tensor> {
         let shape = Shape::broadcast("masked_fill", mask.shape(), self.shape())?;
         if &shape != self.shape() {
@@ -128,7 +127,12 @@ impl Tensor {
         let fill = Tensor::full_dtype(Shape::scalar(), value, self.dtype());
         Tensor::try_where_(mask, &fill, self)
     }
-    panicking!(masked_fill => try_masked_fill(mask: &Tensor, value: f64) -> Tensor);
+    panicking!(
+        /// `value` where `mask` is non-zero, `self` elsewhere; the mask
+        /// broadcasts to `self`'s shape (`torch.Tensor.masked_fill`). No gradient
+        /// flows through the filled positions.
+        masked_fill => try_masked_fill(mask: &Tensor, value: f64) -> Tensor
+    );
 }
 
 struct WhereBackward {

@@ -8,20 +8,8 @@ use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
 impl Tensor {
-    /// The values converted to `dtype` (`torch.Tensor.to(dtype)`); returns
-    /// `self` when it already has that dtype. Between the float dtypes it is
-    /// differentiable (the gradient is converted back). Floats become
-    /// `int64` by truncation toward zero, as in PyTorch; a NaN, an infinity
-    /// or a value beyond the range of `int64` is an error (PyTorch leaves it
-    /// undefined). The result of a conversion to or from `int64` never
-    /// requires grad.
-    ///
-    /// ```
-    /// use tapegrad::{DType, Tensor};
-    /// let x = Tensor::new([2.7f32, -2.7, 0.5]);
-    /// assert_eq!(x.to_dtype(DType::I64).to_vec::<i64>(), vec![2, -2, 0]);
-    /// assert_eq!(Tensor::new([3, 4]).to_dtype(DType::F64).to_vec::<f64>(), vec![3.0, 4.0]);
-    /// ```
+    /// Like [`to_dtype`](Tensor::to_dtype), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_to_dtype(&self, dtype: DType) -> Result<Tensor> {
         let from = self.dtype();
         if from == dtype {
@@ -47,7 +35,23 @@ impl Tensor {
         }
         record(out, &[self], |_| ToDTypeBackward { from })
     }
-    panicking!(to_dtype => try_to_dtype(dtype: DType) -> Tensor);
+    panicking!(
+        /// The values converted to `dtype` (`torch.Tensor.to(dtype)`); returns
+        /// `self` when it already has that dtype. Between the float dtypes it is
+        /// differentiable (the gradient is converted back). Floats become
+        /// `int64` by truncation toward zero, as in PyTorch; a NaN, an infinity
+        /// or a value beyond the range of `int64` is an error (PyTorch leaves it
+        /// undefined). The result of a conversion to or from `int64` never
+        /// requires grad.
+        ///
+        /// ```
+        /// use tapegrad::{DType, Tensor};
+        /// let x = Tensor::new([2.7f32, -2.7, 0.5]);
+        /// assert_eq!(x.to_dtype(DType::I64).to_vec::<i64>(), vec![2, -2, 0]);
+        /// assert_eq!(Tensor::new([3, 4]).to_dtype(DType::F64).to_vec::<f64>(), vec![3.0, 4.0]);
+        /// ```
+        to_dtype => try_to_dtype(dtype: DType) -> Tensor
+    );
 
     /// Converts to `float64` (`torch.Tensor.double`).
     pub fn double(&self) -> Tensor {

@@ -23,25 +23,29 @@ pub(crate) fn split_at_dim(dims: &[usize], d: usize) -> (usize, usize, usize) {
 }
 
 impl Tensor {
-    /// Cumulative sum along `dim` (`torch.cumsum(x, dim)`): element `i` of
-    /// the result is the sum of elements `0..=i` of the input along `dim`.
-    /// A negative `dim` counts from the end; a 0-d tensor accepts 0 and -1.
-    ///
-    /// Sums accumulate in `f64` for both dtypes (PyTorch's CPU kernel
-    /// accumulates `float32` in double too). The gradient is the cumulative
-    /// sum of the incoming gradient taken from the far end.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::new([[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]);
-    /// assert_eq!(x.cumsum(1).to_vec::<f32>(), vec![1.0, 3.0, 6.0, 4.0, 9.0, 15.0]);
-    /// assert_eq!(x.cumsum(-2).to_vec::<f32>(), vec![1.0, 2.0, 3.0, 5.0, 7.0, 9.0]);
-    /// ```
+    /// Like [`cumsum`](Tensor::cumsum), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_cumsum(&self, dim: isize) -> Result<Tensor> {
         let d = normalize_dim("cumsum", dim, self.ndim())?;
         self.running_sum(d, false)
     }
-    panicking!(cumsum => try_cumsum(dim: isize) -> Tensor);
+    panicking!(
+        /// Cumulative sum along `dim` (`torch.cumsum(x, dim)`): element `i` of
+        /// the result is the sum of elements `0..=i` of the input along `dim`.
+        /// A negative `dim` counts from the end; a 0-d tensor accepts 0 and -1.
+        ///
+        /// Sums accumulate in `f64` for both dtypes (PyTorch's CPU kernel
+        /// accumulates `float32` in double too). The gradient is the cumulative
+        /// sum of the incoming gradient taken from the far end.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::new([[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+        /// assert_eq!(x.cumsum(1).to_vec::<f32>(), vec![1.0, 3.0, 6.0, 4.0, 9.0, 15.0]);
+        /// assert_eq!(x.cumsum(-2).to_vec::<f32>(), vec![1.0, 2.0, 3.0, 5.0, 7.0, 9.0]);
+        /// ```
+        cumsum => try_cumsum(dim: isize) -> Tensor
+    );
 
     /// Running sum along the valid dim `d` (of a 0-d tensor: a copy), from
     /// the front or, with `reverse`, from the back.

@@ -173,17 +173,8 @@ fn check_index_shape(
 }
 
 impl Tensor {
-    /// Selects the slices `index[0], index[1], ...` of dim `dim`
-    /// (`torch.index_select`). `index` is a 1-d (or 0-d) tensor of integral
-    /// values in `0..size(dim)`; repeats are allowed and their gradients add
-    /// up. The result has `index.numel()` entries along `dim`.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::new([[1.0f32, 2.0], [3.0, 4.0], [5.0, 6.0]]);
-    /// let rows = x.index_select(0, &Tensor::new([2.0f32, 0.0, 2.0]));
-    /// assert_eq!(rows.to_vec::<f32>(), vec![5.0, 6.0, 1.0, 2.0, 5.0, 6.0]);
-    /// ```
+    /// Like [`index_select`](Tensor::index_select), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_index_select(&self, dim: isize, index: &Tensor) -> Result<Tensor> {
         require_rank("index_select", self)?;
         let d = normalize_dim("index_select", dim, self.ndim())?;
@@ -197,7 +188,20 @@ impl Tensor {
         let idx = checked_indices("index_select", index, d, self.dims()[d])?;
         self.index_select_valid(d, idx)
     }
-    panicking!(index_select => try_index_select(dim: isize, index: &Tensor) -> Tensor);
+    panicking!(
+        /// Selects the slices `index[0], index[1], ...` of dim `dim`
+        /// (`torch.index_select`). `index` is a 1-d (or 0-d) tensor of integral
+        /// values in `0..size(dim)`; repeats are allowed and their gradients add
+        /// up. The result has `index.numel()` entries along `dim`.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::new([[1.0f32, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+        /// let rows = x.index_select(0, &Tensor::new([2.0f32, 0.0, 2.0]));
+        /// assert_eq!(rows.to_vec::<f32>(), vec![5.0, 6.0, 1.0, 2.0, 5.0, 6.0]);
+        /// ```
+        index_select => try_index_select(dim: isize, index: &Tensor) -> Tensor
+    );
 
     fn index_select_valid(&self, d: usize, idx: Rc<[usize]>) -> Result<Tensor> {
         let shape = with_size("index_select", self, d, idx.len())?;
@@ -218,18 +222,8 @@ impl Tensor {
         })
     }
 
-    /// Out-of-place `torch.Tensor.index_add`: a copy of `self` where slice
-    /// `index[k]` of dim `dim` has slice `k` of `source` added to it.
-    /// `source` has `self`'s shape except `index.numel()` entries along
-    /// `dim`; repeated indices accumulate. Differentiable in `self` and
-    /// `source`.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::zeros(&[3]);
-    /// let y = x.index_add(0, &Tensor::new([2.0f32, 2.0, 0.0]), &Tensor::new([1.0f32, 2.0, 5.0]));
-    /// assert_eq!(y.to_vec::<f32>(), vec![5.0, 0.0, 3.0]);
-    /// ```
+    /// Like [`index_add`](Tensor::index_add), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_index_add(&self, dim: isize, index: &Tensor, source: &Tensor) -> Result<Tensor> {
         require_float("index_add", self.dtype())?;
         require_rank("index_add", self)?;
@@ -257,7 +251,21 @@ impl Tensor {
         let idx = checked_indices("index_add", index, d, self.dims()[d])?;
         self.index_add_valid(d, idx, source)
     }
-    panicking!(index_add => try_index_add(dim: isize, index: &Tensor, source: &Tensor) -> Tensor);
+    panicking!(
+        /// Out-of-place `torch.Tensor.index_add`: a copy of `self` where slice
+        /// `index[k]` of dim `dim` has slice `k` of `source` added to it.
+        /// `source` has `self`'s shape except `index.numel()` entries along
+        /// `dim`; repeated indices accumulate. Differentiable in `self` and
+        /// `source`.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::zeros(&[3]);
+        /// let y = x.index_add(0, &Tensor::new([2.0f32, 2.0, 0.0]), &Tensor::new([1.0f32, 2.0, 5.0]));
+        /// assert_eq!(y.to_vec::<f32>(), vec![5.0, 0.0, 3.0]);
+        /// ```
+        index_add => try_index_add(dim: isize, index: &Tensor, source: &Tensor) -> Tensor
+    );
 
     fn index_add_valid(&self, d: usize, idx: Rc<[usize]>, source: &Tensor) -> Result<Tensor> {
         let shape = self.shape().clone();
@@ -274,18 +282,8 @@ impl Tensor {
         record(out, &[self, source], |_| IndexAddBackward { dim: d, idx })
     }
 
-    /// Picks, along `dim`, the element that `index` names at every position
-    /// (`torch.gather`): for `dim = 1`, `out[i][j] = self[i][index[i][j]]`.
-    /// `index` has `self`'s rank, is no larger than `self` in the other
-    /// dims, and gives the output's shape. Repeats are allowed; their
-    /// gradients add up.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::new([[1.0f32, 2.0], [3.0, 4.0]]);
-    /// let g = x.gather(1, &Tensor::new([[0.0f32, 0.0], [1.0, 0.0]]));
-    /// assert_eq!(g.to_vec::<f32>(), vec![1.0, 1.0, 4.0, 3.0]);
-    /// ```
+    /// Like [`gather`](Tensor::gather), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_gather(&self, dim: isize, index: &Tensor) -> Result<Tensor> {
         require_rank("gather", self)?;
         let d = normalize_dim("gather", dim, self.ndim())?;
@@ -296,7 +294,21 @@ impl Tensor {
         };
         self.gather_valid(d, idx)
     }
-    panicking!(gather => try_gather(dim: isize, index: &Tensor) -> Tensor);
+    panicking!(
+        /// Picks, along `dim`, the element that `index` names at every position
+        /// (`torch.gather`): for `dim = 1`, `out[i][j] = self[i][index[i][j]]`.
+        /// `index` has `self`'s rank, is no larger than `self` in the other
+        /// dims, and gives the output's shape. Repeats are allowed; their
+        /// gradients add up.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::new([[1.0f32, 2.0], [3.0, 4.0]]);
+        /// let g = x.gather(1, &Tensor::new([[0.0f32, 0.0], [1.0, 0.0]]));
+        /// assert_eq!(g.to_vec::<f32>(), vec![1.0, 1.0, 4.0, 3.0]);
+        /// ```
+        gather => try_gather(dim: isize, index: &Tensor) -> Tensor
+    );
 
     fn gather_valid(&self, d: usize, idx: Indices) -> Result<Tensor> {
         let out = dispatch_scalar!(self.dtype(), T => {
@@ -312,21 +324,8 @@ impl Tensor {
         })
     }
 
-    /// Out-of-place `torch.Tensor.scatter_add`: a copy of `self` where, for
-    /// every position `p` of `index`, `src[p]` is added at `p` with its
-    /// `dim` coordinate replaced by `index[p]`. `index` has the rank of
-    /// `self` and `src`, is no larger than `src` in any dim and no larger
-    /// than `self` in the dims other than `dim`; elements of `src` outside
-    /// `index`'s shape are ignored. Differentiable in `self` and `src`.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::zeros(&[2, 3]);
-    /// let index = Tensor::new([[2.0f32, 2.0], [0.0, 1.0]]);
-    /// let src = Tensor::new([[1.0f32, 10.0], [100.0, 1000.0]]);
-    /// assert_eq!(x.scatter_add(1, &index, &src).to_vec::<f32>(),
-    ///            vec![0.0, 0.0, 11.0, 100.0, 1000.0, 0.0]);
-    /// ```
+    /// Like [`scatter_add`](Tensor::scatter_add), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_scatter_add(&self, dim: isize, index: &Tensor, src: &Tensor) -> Result<Tensor> {
         require_float("scatter_add", self.dtype())?;
         require_rank("scatter_add", self)?;
@@ -340,7 +339,24 @@ impl Tensor {
         };
         self.scatter_add_valid(d, idx, src)
     }
-    panicking!(scatter_add => try_scatter_add(dim: isize, index: &Tensor, src: &Tensor) -> Tensor);
+    panicking!(
+        /// Out-of-place `torch.Tensor.scatter_add`: a copy of `self` where, for
+        /// every position `p` of `index`, `src[p]` is added at `p` with its
+        /// `dim` coordinate replaced by `index[p]`. `index` has the rank of
+        /// `self` and `src`, is no larger than `src` in any dim and no larger
+        /// than `self` in the dims other than `dim`; elements of `src` outside
+        /// `index`'s shape are ignored. Differentiable in `self` and `src`.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::zeros(&[2, 3]);
+        /// let index = Tensor::new([[2.0f32, 2.0], [0.0, 1.0]]);
+        /// let src = Tensor::new([[1.0f32, 10.0], [100.0, 1000.0]]);
+        /// assert_eq!(x.scatter_add(1, &index, &src).to_vec::<f32>(),
+        ///            vec![0.0, 0.0, 11.0, 100.0, 1000.0, 0.0]);
+        /// ```
+        scatter_add => try_scatter_add(dim: isize, index: &Tensor, src: &Tensor) -> Tensor
+    );
 
     fn scatter_add_valid(&self, d: usize, idx: Indices, src: &Tensor) -> Result<Tensor> {
         let shape = self.shape().clone();
@@ -359,16 +375,8 @@ impl Tensor {
         })
     }
 
-    /// One-hot encoding of class ids (`torch.nn.functional.one_hot` with an
-    /// explicit `num_classes > 0`): the output has shape
-    /// `self.shape + [num_classes]` and `self`'s dtype, with 1 at each id.
-    /// Ids must be integral values in `0..num_classes`. Not differentiable.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let ids = Tensor::new([2.0f32, 0.0]);
-    /// assert_eq!(ids.one_hot(3).to_vec::<f32>(), vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
-    /// ```
+    /// Like [`one_hot`](Tensor::one_hot), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_one_hot(&self, num_classes: usize) -> Result<Tensor> {
         if num_classes == 0 {
             return Err(Error::invalid(
@@ -389,7 +397,19 @@ impl Tensor {
             Tensor::from_parts(data, shape)
         }))
     }
-    panicking!(one_hot => try_one_hot(num_classes: usize) -> Tensor);
+    panicking!(
+        /// One-hot encoding of class ids (`torch.nn.functional.one_hot` with an
+        /// explicit `num_classes > 0`): the output has shape
+        /// `self.shape + [num_classes]` and `self`'s dtype, with 1 at each id.
+        /// Ids must be integral values in `0..num_classes`. Not differentiable.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let ids = Tensor::new([2.0f32, 0.0]);
+        /// assert_eq!(ids.one_hot(3).to_vec::<f32>(), vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
+        /// ```
+        one_hot => try_one_hot(num_classes: usize) -> Tensor
+    );
 }
 
 struct IndexSelectBackward {

@@ -15,16 +15,8 @@ use crate::tensor::create::check_alloc;
 use crate::tensor::Tensor;
 
 impl Tensor {
-    /// The slice `start..start + length` of dim `dim` (`torch.narrow`); a
-    /// view sharing storage, no copy. A negative `start` counts from the end
-    /// of the dim.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::new([[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]);
-    /// assert_eq!(x.narrow(1, 1, 2).to_vec::<f32>(), vec![2.0, 3.0, 5.0, 6.0]);
-    /// assert_eq!(x.narrow(-1, -1, 1).to_vec::<f32>(), vec![3.0, 6.0]);
-    /// ```
+    /// Like [`narrow`](Tensor::narrow), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_narrow(&self, dim: isize, start: isize, length: usize) -> Result<Tensor> {
         if self.ndim() == 0 {
             return Err(Error::bad_shape(
@@ -70,18 +62,22 @@ impl Tensor {
             after: size - begin - length,
         })
     }
-    panicking!(narrow => try_narrow(dim: isize, start: isize, length: usize) -> Tensor);
+    panicking!(
+        /// The slice `start..start + length` of dim `dim` (`torch.narrow`); a
+        /// view sharing storage, no copy. A negative `start` counts from the end
+        /// of the dim.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::new([[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+        /// assert_eq!(x.narrow(1, 1, 2).to_vec::<f32>(), vec![2.0, 3.0, 5.0, 6.0]);
+        /// assert_eq!(x.narrow(-1, -1, 1).to_vec::<f32>(), vec![3.0, 6.0]);
+        /// ```
+        narrow => try_narrow(dim: isize, start: isize, length: usize) -> Tensor
+    );
 
-    /// Adds `before` zeros in front of and `after` zeros behind dim `dim`
-    /// (`torch.nn.functional.pad` with constant 0 along one dim). This
-    /// places the tensor into a larger zero tensor; it is the backward of
-    /// [`narrow`](Tensor::narrow), and `narrow` is its backward.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::new([1.0f32, 2.0]);
-    /// assert_eq!(x.pad_dim(0, 1, 2).to_vec::<f32>(), vec![0.0, 1.0, 2.0, 0.0, 0.0]);
-    /// ```
+    /// Like [`pad_dim`](Tensor::pad_dim), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_pad_dim(&self, dim: isize, before: usize, after: usize) -> Result<Tensor> {
         if self.ndim() == 0 {
             return Err(Error::bad_shape(
@@ -113,7 +109,19 @@ impl Tensor {
             length: size,
         })
     }
-    panicking!(pad_dim => try_pad_dim(dim: isize, before: usize, after: usize) -> Tensor);
+    panicking!(
+        /// Adds `before` zeros in front of and `after` zeros behind dim `dim`
+        /// (`torch.nn.functional.pad` with constant 0 along one dim). This
+        /// places the tensor into a larger zero tensor; it is the backward of
+        /// [`narrow`](Tensor::narrow), and `narrow` is its backward.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::new([1.0f32, 2.0]);
+        /// assert_eq!(x.pad_dim(0, 1, 2).to_vec::<f32>(), vec![0.0, 1.0, 2.0, 0.0, 0.0]);
+        /// ```
+        pad_dim => try_pad_dim(dim: isize, before: usize, after: usize) -> Tensor
+    );
 
     /// Concatenates tensors along `dim` (`torch.cat`). All must have the
     /// same dtype and rank, and equal sizes except along `dim`; sizes of 0

@@ -241,32 +241,36 @@ fn single_product(
 }
 
 impl Tensor {
-    /// Matrix product with `torch.matmul`'s rules:
-    /// - 1-D · 1-D: the dot product, a 0-d tensor;
-    /// - 2-D · 2-D: the matrix product;
-    /// - 1-D · N-D: the vector is treated as a `[1, k]` row, and that dim is
-    ///   removed from the result; N-D · 1-D likewise with a `[k, 1]` column;
-    /// - otherwise a batched product: the last two dims are matrices and the
-    ///   leading (batch) dims broadcast, e.g. `[2, 1, 3, 4] · [5, 4, 6]` gives
-    ///   `[2, 5, 3, 6]`.
-    ///
-    /// Transposed and broadcast operands are read in place, not copied.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let a = Tensor::new([[1.0f32, 2.0], [3.0, 4.0]]);
-    /// let v = Tensor::new([1.0f32, -1.0]);
-    /// assert_eq!(a.matmul(&v).to_vec::<f32>(), vec![-1.0, -1.0]);
-    /// assert_eq!(v.matmul(&v).dims(), &[] as &[usize]);
-    /// assert_eq!(a.matmul(&a.t()).to_vec::<f32>(), vec![5.0, 11.0, 11.0, 25.0]);
-    /// ```
+    /// Like [`matmul`](Tensor::matmul), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_matmul(&self, other: &Tensor) -> Result<Tensor> {
         self.record_matmul("Matmul", matmul_forward("matmul", self, other)?, other)
     }
-    panicking!(matmul => try_matmul(other: &Tensor) -> Tensor);
+    panicking!(
+        /// Matrix product with `torch.matmul`'s rules:
+        /// - 1-D · 1-D: the dot product, a 0-d tensor;
+        /// - 2-D · 2-D: the matrix product;
+        /// - 1-D · N-D: the vector is treated as a `[1, k]` row, and that dim is
+        ///   removed from the result; N-D · 1-D likewise with a `[k, 1]` column;
+        /// - otherwise a batched product: the last two dims are matrices and the
+        ///   leading (batch) dims broadcast, e.g. `[2, 1, 3, 4] · [5, 4, 6]` gives
+        ///   `[2, 5, 3, 6]`.
+        ///
+        /// Transposed and broadcast operands are read in place, not copied.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let a = Tensor::new([[1.0f32, 2.0], [3.0, 4.0]]);
+        /// let v = Tensor::new([1.0f32, -1.0]);
+        /// assert_eq!(a.matmul(&v).to_vec::<f32>(), vec![-1.0, -1.0]);
+        /// assert_eq!(v.matmul(&v).dims(), &[] as &[usize]);
+        /// assert_eq!(a.matmul(&a.t()).to_vec::<f32>(), vec![5.0, 11.0, 11.0, 25.0]);
+        /// ```
+        matmul => try_matmul(other: &Tensor) -> Tensor
+    );
 
-    /// Product of two matrices, `[n, k] · [k, m] → [n, m]` (`torch.mm`); no
-    /// broadcasting, both operands must be 2-D.
+    /// Like [`mm`](Tensor::mm), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_mm(&self, other: &Tensor) -> Result<Tensor> {
         if self.ndim() != 2 || other.ndim() != 2 {
             return Err(Error::mismatch(
@@ -278,11 +282,14 @@ impl Tensor {
         }
         self.record_matmul("Mm", matmul_forward("mm", self, other)?, other)
     }
-    panicking!(mm => try_mm(other: &Tensor) -> Tensor);
+    panicking!(
+        /// Product of two matrices, `[n, k] · [k, m] → [n, m]` (`torch.mm`); no
+        /// broadcasting, both operands must be 2-D.
+        mm => try_mm(other: &Tensor) -> Tensor
+    );
 
-    /// Batched product of matrices, `[b, n, k] · [b, k, m] → [b, n, m]`
-    /// (`torch.bmm`); both operands must be 3-D with the same batch size (no
-    /// broadcasting).
+    /// Like [`bmm`](Tensor::bmm), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_bmm(&self, other: &Tensor) -> Result<Tensor> {
         if self.ndim() != 3 || other.ndim() != 3 {
             return Err(Error::mismatch(
@@ -302,7 +309,12 @@ impl Tensor {
         }
         self.record_matmul("Bmm", matmul_forward("bmm", self, other)?, other)
     }
-    panicking!(bmm => try_bmm(other: &Tensor) -> Tensor);
+    panicking!(
+        /// Batched product of matrices, `[b, n, k] · [b, k, m] → [b, n, m]`
+        /// (`torch.bmm`); both operands must be 3-D with the same batch size (no
+        /// broadcasting).
+        bmm => try_bmm(other: &Tensor) -> Tensor
+    );
 
     fn record_matmul(&self, name: &'static str, out: Tensor, other: &Tensor) -> Result<Tensor> {
         record(out, &[self, other], |_| MatmulBackward {

@@ -45,13 +45,16 @@ pub(crate) fn same_dtype(op: &'static str, a: &Tensor, b: &Tensor) -> Result<DTy
 
 /// Defines the plain, panicking form of a `try_` method on `Tensor`.
 ///
-/// `panicking!(add => try_add(other: &Tensor) -> Tensor);` expands to a
-/// `#[track_caller]` method `add` that calls `try_add` and panics with the
-/// error's message at the caller's line.
+/// `panicking!(/// docs... add => try_add(other: &Tensor) -> Tensor);`
+/// expands to a `#[track_caller]` method `add` that calls `try_add` and
+/// panics with the error's message at the caller's line. The op's
+/// documentation and examples are written here, on the plain method users
+/// call; the `try_` twin's rustdoc points to it.
 macro_rules! panicking {
     ($(#[$doc:meta])* $name:ident => $try_name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty) => {
-        #[doc = concat!("Panicking form of [`", stringify!($try_name), "`](Tensor::", stringify!($try_name), ").")]
         $(#[$doc])*
+        #[doc = ""]
+        #[doc = concat!("Panics with the message of the error [`", stringify!($try_name), "`](Tensor::", stringify!($try_name), ") returns, reported at the caller's line.")]
         #[track_caller]
         #[inline]
         pub fn $name(&self, $($arg: $ty),*) -> $ret {

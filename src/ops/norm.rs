@@ -16,28 +16,8 @@ use crate::shape::normalize_dims;
 use crate::tensor::Tensor;
 
 impl Tensor {
-    /// The vector `p`-norm over `dims`
-    /// (`torch.linalg.vector_norm(x, ord=p, dim=dims, keepdim=keepdim)`):
-    /// `Σ|x|` for `p = 1`, `√Σx²` for `p = 2`, `max |x|` for
-    /// `p = f64::INFINITY`. An empty `dims` reduces every dim, as PyTorch's
-    /// `dim=None`. Other values of `p` are an error.
-    ///
-    /// Gradients follow PyTorch, including its choices where the norm has
-    /// no derivative: for `p = 1` an element at 0 gets 0; for `p = 2` the
-    /// zero vector gets 0; for `p = ∞` the gradient is shared evenly among
-    /// the elements whose `|x|` ties for the maximum, with their signs (0
-    /// for the zero vector).
-    ///
-    /// The ∞-norm of an empty slice is an error (the maximum has no
-    /// identity); the 1- and 2-norms of one are 0.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::new([[3.0f64, -4.0], [1.0, 0.0]]);
-    /// assert_eq!(x.norm(2.0, &[1], false).to_vec::<f64>(), vec![5.0, 1.0]);
-    /// assert_eq!(x.norm(1.0, &[], false).item::<f64>(), 8.0);
-    /// assert_eq!(x.norm(f64::INFINITY, &[0], true).to_vec::<f64>(), vec![3.0, 4.0]);
-    /// ```
+    /// Like [`norm`](Tensor::norm), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_norm(&self, p: f64, dims: &[isize], keepdim: bool) -> Result<Tensor> {
         // Validate here so that errors name `norm`, not the ops it is made of.
         let reduced = normalize_dims("norm", dims, self.ndim())?;
@@ -73,5 +53,29 @@ impl Tensor {
             format!("p = {p} is not supported (use 1, 2 or f64::INFINITY)"),
         ))
     }
-    panicking!(norm => try_norm(p: f64, dims: &[isize], keepdim: bool) -> Tensor);
+    panicking!(
+        /// The vector `p`-norm over `dims`
+        /// (`torch.linalg.vector_norm(x, ord=p, dim=dims, keepdim=keepdim)`):
+        /// `Σ|x|` for `p = 1`, `√Σx²` for `p = 2`, `max |x|` for
+        /// `p = f64::INFINITY`. An empty `dims` reduces every dim, as PyTorch's
+        /// `dim=None`. Other values of `p` are an error.
+        ///
+        /// Gradients follow PyTorch, including its choices where the norm has
+        /// no derivative: for `p = 1` an element at 0 gets 0; for `p = 2` the
+        /// zero vector gets 0; for `p = ∞` the gradient is shared evenly among
+        /// the elements whose `|x|` ties for the maximum, with their signs (0
+        /// for the zero vector).
+        ///
+        /// The ∞-norm of an empty slice is an error (the maximum has no
+        /// identity); the 1- and 2-norms of one are 0.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::new([[3.0f64, -4.0], [1.0, 0.0]]);
+        /// assert_eq!(x.norm(2.0, &[1], false).to_vec::<f64>(), vec![5.0, 1.0]);
+        /// assert_eq!(x.norm(1.0, &[], false).item::<f64>(), 8.0);
+        /// assert_eq!(x.norm(f64::INFINITY, &[0], true).to_vec::<f64>(), vec![3.0, 4.0]);
+        /// ```
+        norm => try_norm(p: f64, dims: &[isize], keepdim: bool) -> Tensor
+    );
 }

@@ -62,148 +62,175 @@ fn index_tensor(pos: &[usize], shape: Shape) -> Tensor {
 }
 
 impl Tensor {
-    /// Maximum over `dims` (`torch.amax(x, dim, keepdim)`); an empty `dims`
-    /// reduces every dim. A NaN in a slice makes its result NaN.
-    ///
-    /// Gradient: split evenly among the elements equal to the maximum (as
-    /// `torch.amax` does), so `amax([1, 3, 3])` sends `[0, ½, ½]`; a NaN
-    /// maximum shares it among the NaN elements. Reducing a dim of size 0 is
-    /// an error.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::new([[1.0f32, 5.0, 2.0], [4.0, 0.0, 3.0]]);
-    /// assert_eq!(x.amax(&[1], false).to_vec::<f32>(), vec![5.0, 4.0]);
-    /// assert_eq!(x.amax(&[], false).item::<f32>(), 5.0);
-    /// ```
+    /// Like [`amax`](Tensor::amax), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_amax(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
         require_float("amax", self.dtype())?;
         let dims = reduction_dims("amax", self, dims)?;
         self.extremum("amax", "Amax", Extremum::Max, &dims, keepdim)
     }
-    panicking!(amax => try_amax(dims: &[isize], keepdim: bool) -> Tensor);
+    panicking!(
+        /// Maximum over `dims` (`torch.amax(x, dim, keepdim)`); an empty `dims`
+        /// reduces every dim. A NaN in a slice makes its result NaN.
+        ///
+        /// Gradient: split evenly among the elements equal to the maximum (as
+        /// `torch.amax` does), so `amax([1, 3, 3])` sends `[0, ½, ½]`; a NaN
+        /// maximum shares it among the NaN elements. Reducing a dim of size 0 is
+        /// an error.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::new([[1.0f32, 5.0, 2.0], [4.0, 0.0, 3.0]]);
+        /// assert_eq!(x.amax(&[1], false).to_vec::<f32>(), vec![5.0, 4.0]);
+        /// assert_eq!(x.amax(&[], false).item::<f32>(), 5.0);
+        /// ```
+        amax => try_amax(dims: &[isize], keepdim: bool) -> Tensor
+    );
 
-    /// Minimum over `dims` (`torch.amin(x, dim, keepdim)`); ties share the
-    /// gradient evenly, as for [`try_amax`](Tensor::try_amax).
+    /// Like [`amin`](Tensor::amin), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_amin(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
         require_float("amin", self.dtype())?;
         let dims = reduction_dims("amin", self, dims)?;
         self.extremum("amin", "Amin", Extremum::Min, &dims, keepdim)
     }
-    panicking!(amin => try_amin(dims: &[isize], keepdim: bool) -> Tensor);
+    panicking!(
+        /// Minimum over `dims` (`torch.amin(x, dim, keepdim)`); ties share the
+        /// gradient evenly, as for [`try_amax`](Tensor::try_amax).
+        amin => try_amin(dims: &[isize], keepdim: bool) -> Tensor
+    );
 
-    /// Maximum of all elements as a 0-d tensor (`torch.max(x)`); ties share
-    /// the gradient evenly (PyTorch's `evenly_distribute_backward`). An
-    /// empty tensor is an error.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// assert_eq!(Tensor::new([1.0f32, 7.0, 3.0]).max().item::<f32>(), 7.0);
-    /// ```
+    /// Like [`max`](Tensor::max), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_max(&self) -> Result<Tensor> {
         require_float("max", self.dtype())?;
         self.extremum("max", "Max", Extremum::Max, &all_dims(self.ndim()), false)
     }
-    panicking!(max => try_max() -> Tensor);
+    panicking!(
+        /// Maximum of all elements as a 0-d tensor (`torch.max(x)`); ties share
+        /// the gradient evenly (PyTorch's `evenly_distribute_backward`). An
+        /// empty tensor is an error.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// assert_eq!(Tensor::new([1.0f32, 7.0, 3.0]).max().item::<f32>(), 7.0);
+        /// ```
+        max => try_max() -> Tensor
+    );
 
-    /// Minimum of all elements as a 0-d tensor (`torch.min(x)`).
+    /// Like [`min`](Tensor::min), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_min(&self) -> Result<Tensor> {
         require_float("min", self.dtype())?;
         self.extremum("min", "Min", Extremum::Min, &all_dims(self.ndim()), false)
     }
-    panicking!(min => try_min() -> Tensor);
+    panicking!(
+        /// Minimum of all elements as a 0-d tensor (`torch.min(x)`).
+        min => try_min() -> Tensor
+    );
 
-    /// Maximum along `dim` and where it is (`torch.max(x, dim, keepdim)`),
-    /// returned as `(values, indices)`. Indices are a float tensor of the
-    /// input's dtype holding integral values (tapegrad has no integer
-    /// dtype) and carry no gradient. On ties the first occurrence is
-    /// returned; a NaN wins, and its index is returned.
-    ///
-    /// Gradient: the whole gradient goes to the returned index (as PyTorch
-    /// on CPU), unlike [`try_amax`](Tensor::try_amax) which splits it.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::new([[1.0f32, 5.0, 5.0], [4.0, 0.0, 3.0]]);
-    /// let (values, indices) = x.max_dim(1, false);
-    /// assert_eq!(values.to_vec::<f32>(), vec![5.0, 4.0]);
-    /// assert_eq!(indices.to_vec::<f32>(), vec![1.0, 0.0]);
-    /// ```
+    /// Like [`max_dim`](Tensor::max_dim), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_max_dim(&self, dim: isize, keepdim: bool) -> Result<(Tensor, Tensor)> {
         require_float("max_dim", self.dtype())?;
         self.extremum_dim("max_dim", "MaxDim", Extremum::Max, dim, keepdim)
     }
-    panicking!(max_dim => try_max_dim(dim: isize, keepdim: bool) -> (Tensor, Tensor));
+    panicking!(
+        /// Maximum along `dim` and where it is (`torch.max(x, dim, keepdim)`),
+        /// returned as `(values, indices)`. Indices are a float tensor of the
+        /// input's dtype holding integral values (tapegrad has no integer
+        /// dtype) and carry no gradient. On ties the first occurrence is
+        /// returned; a NaN wins, and its index is returned.
+        ///
+        /// Gradient: the whole gradient goes to the returned index (as PyTorch
+        /// on CPU), unlike [`try_amax`](Tensor::try_amax) which splits it.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::new([[1.0f32, 5.0, 5.0], [4.0, 0.0, 3.0]]);
+        /// let (values, indices) = x.max_dim(1, false);
+        /// assert_eq!(values.to_vec::<f32>(), vec![5.0, 4.0]);
+        /// assert_eq!(indices.to_vec::<f32>(), vec![1.0, 0.0]);
+        /// ```
+        max_dim => try_max_dim(dim: isize, keepdim: bool) -> (Tensor, Tensor)
+    );
 
-    /// Minimum along `dim` and its index (`torch.min(x, dim, keepdim)`);
-    /// see [`try_max_dim`](Tensor::try_max_dim).
+    /// Like [`min_dim`](Tensor::min_dim), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_min_dim(&self, dim: isize, keepdim: bool) -> Result<(Tensor, Tensor)> {
         require_float("min_dim", self.dtype())?;
         self.extremum_dim("min_dim", "MinDim", Extremum::Min, dim, keepdim)
     }
-    panicking!(min_dim => try_min_dim(dim: isize, keepdim: bool) -> (Tensor, Tensor));
+    panicking!(
+        /// Minimum along `dim` and its index (`torch.min(x, dim, keepdim)`);
+        /// see [`try_max_dim`](Tensor::try_max_dim).
+        min_dim => try_min_dim(dim: isize, keepdim: bool) -> (Tensor, Tensor)
+    );
 
-    /// Index of the maximum along `dim` (`torch.argmax(x, dim, keepdim)`),
-    /// first occurrence on ties, a NaN counting as the maximum. The result
-    /// is an int64 tensor, as in PyTorch; it does not require grad.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::new([[1.0f32, 5.0, 5.0], [4.0, 0.0, 3.0]]);
-    /// assert_eq!(x.argmax(1, false).to_vec::<f32>(), vec![1.0, 0.0]);
-    /// ```
+    /// Like [`argmax`](Tensor::argmax), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_argmax(&self, dim: isize, keepdim: bool) -> Result<Tensor> {
         require_float("argmax", self.dtype())?;
         let dims = single_dim("argmax", self, dim)?;
         self.arg_extremum_of("argmax", Extremum::Max, &dims, keepdim)
     }
-    panicking!(argmax => try_argmax(dim: isize, keepdim: bool) -> Tensor);
+    panicking!(
+        /// Index of the maximum along `dim` (`torch.argmax(x, dim, keepdim)`),
+        /// first occurrence on ties, a NaN counting as the maximum. The result
+        /// is an int64 tensor, as in PyTorch; it does not require grad.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::new([[1.0f32, 5.0, 5.0], [4.0, 0.0, 3.0]]);
+        /// assert_eq!(x.argmax(1, false).to_vec::<f32>(), vec![1.0, 0.0]);
+        /// ```
+        argmax => try_argmax(dim: isize, keepdim: bool) -> Tensor
+    );
 
-    /// Index of the minimum along `dim` (`torch.argmin(x, dim, keepdim)`);
-    /// see [`try_argmax`](Tensor::try_argmax).
+    /// Like [`argmin`](Tensor::argmin), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_argmin(&self, dim: isize, keepdim: bool) -> Result<Tensor> {
         require_float("argmin", self.dtype())?;
         let dims = single_dim("argmin", self, dim)?;
         self.arg_extremum_of("argmin", Extremum::Min, &dims, keepdim)
     }
-    panicking!(argmin => try_argmin(dim: isize, keepdim: bool) -> Tensor);
+    panicking!(
+        /// Index of the minimum along `dim` (`torch.argmin(x, dim, keepdim)`);
+        /// see [`try_argmax`](Tensor::try_argmax).
+        argmin => try_argmin(dim: isize, keepdim: bool) -> Tensor
+    );
 
-    /// Row-major flat index of the maximum of all elements, as a 0-d int64
-    /// tensor (`torch.argmax(x)`).
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::new([[1.0f32, 5.0], [7.0, 0.0]]);
-    /// assert_eq!(x.argmax_all().item::<i64>(), 2);
-    /// ```
+    /// Like [`argmax_all`](Tensor::argmax_all), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_argmax_all(&self) -> Result<Tensor> {
         require_float("argmax_all", self.dtype())?;
         self.arg_extremum_of("argmax", Extremum::Max, &all_dims(self.ndim()), false)
     }
-    panicking!(argmax_all => try_argmax_all() -> Tensor);
+    panicking!(
+        /// Row-major flat index of the maximum of all elements, as a 0-d int64
+        /// tensor (`torch.argmax(x)`).
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::new([[1.0f32, 5.0], [7.0, 0.0]]);
+        /// assert_eq!(x.argmax_all().item::<i64>(), 2);
+        /// ```
+        argmax_all => try_argmax_all() -> Tensor
+    );
 
-    /// Row-major flat index of the minimum of all elements (`torch.argmin(x)`).
+    /// Like [`argmin_all`](Tensor::argmin_all), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_argmin_all(&self) -> Result<Tensor> {
         require_float("argmin_all", self.dtype())?;
         self.arg_extremum_of("argmin", Extremum::Min, &all_dims(self.ndim()), false)
     }
-    panicking!(argmin_all => try_argmin_all() -> Tensor);
+    panicking!(
+        /// Row-major flat index of the minimum of all elements (`torch.argmin(x)`).
+        argmin_all => try_argmin_all() -> Tensor
+    );
 
-    /// `log Σ exp(x)` over `dims` (`torch.logsumexp(x, dim, keepdim)`); an
-    /// empty `dims` reduces every dim.
-    ///
-    /// Numerically stable: each slice is shifted by its maximum, so inputs
-    /// of ±1e4 do not overflow. A slice of only −inf gives −inf (not NaN), a
-    /// +inf gives +inf, an empty slice gives −inf (log 0), as in PyTorch.
-    /// The gradient is `softmax` over the slice, `exp(x − out)`; for an
-    /// all −inf slice that is NaN, as in PyTorch.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::new([1e4f64, 1e4]);
-    /// let y = x.logsumexp(&[0], false).item::<f64>();
-    /// assert!((y - (1e4 + 2f64.ln())).abs() < 1e-9);
-    /// ```
+    /// Like [`logsumexp`](Tensor::logsumexp), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_logsumexp(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
         require_float("logsumexp", self.dtype())?;
         let dims = reduction_dims("logsumexp", self, dims)?;
@@ -216,39 +243,56 @@ impl Tensor {
             kept,
         })
     }
-    panicking!(logsumexp => try_logsumexp(dims: &[isize], keepdim: bool) -> Tensor);
+    panicking!(
+        /// `log Σ exp(x)` over `dims` (`torch.logsumexp(x, dim, keepdim)`); an
+        /// empty `dims` reduces every dim.
+        ///
+        /// Numerically stable: each slice is shifted by its maximum, so inputs
+        /// of ±1e4 do not overflow. A slice of only −inf gives −inf (not NaN), a
+        /// +inf gives +inf, an empty slice gives −inf (log 0), as in PyTorch.
+        /// The gradient is `softmax` over the slice, `exp(x − out)`; for an
+        /// all −inf slice that is NaN, as in PyTorch.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::new([1e4f64, 1e4]);
+        /// let y = x.logsumexp(&[0], false).item::<f64>();
+        /// assert!((y - (1e4 + 2f64.ln())).abs() < 1e-9);
+        /// ```
+        logsumexp => try_logsumexp(dims: &[isize], keepdim: bool) -> Tensor
+    );
 
-    /// Variance over `dims` (`torch.var(x, dim, correction=correction,
-    /// keepdim=keepdim)`); an empty `dims` reduces every dim. `correction`
-    /// is Bessel's correction: 1 (PyTorch's default) for the unbiased
-    /// sample variance, 0 for the population variance.
-    ///
-    /// The sum of squared deviations is divided by `max(N − correction, 0)`
-    /// exactly as PyTorch does, so when a slice has no more than
-    /// `correction` elements the result is NaN (0/0, e.g. one element with
-    /// `correction = 1`, or an empty slice) or +inf (when the deviations are
-    /// not all 0). PyTorch warns there; tapegrad returns the same values
-    /// silently.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::new([1.0f32, 2.0, 3.0, 4.0]);
-    /// assert_eq!(x.var(&[0], 1, false).item::<f32>(), 5.0 / 3.0);
-    /// assert_eq!(x.var(&[0], 0, false).item::<f32>(), 1.25);
-    /// ```
+    /// Like [`var`](Tensor::var), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_var(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Tensor> {
         require_float("var", self.dtype())?;
         let dims = reduction_dims("var", self, dims)?;
         self.variance(&dims, correction, keepdim)
     }
-    panicking!(var => try_var(dims: &[isize], correction: usize, keepdim: bool) -> Tensor);
+    panicking!(
+        /// Variance over `dims` (`torch.var(x, dim, correction=correction,
+        /// keepdim=keepdim)`); an empty `dims` reduces every dim. `correction`
+        /// is Bessel's correction: 1 (PyTorch's default) for the unbiased
+        /// sample variance, 0 for the population variance.
+        ///
+        /// The sum of squared deviations is divided by `max(N − correction, 0)`
+        /// exactly as PyTorch does, so when a slice has no more than
+        /// `correction` elements the result is NaN (0/0, e.g. one element with
+        /// `correction = 1`, or an empty slice) or +inf (when the deviations are
+        /// not all 0). PyTorch warns there; tapegrad returns the same values
+        /// silently.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::new([1.0f32, 2.0, 3.0, 4.0]);
+        /// assert_eq!(x.var(&[0], 1, false).item::<f32>(), 5.0 / 3.0);
+        /// assert_eq!(x.var(&[0], 0, false).item::<f32>(), 1.25);
+        /// ```
+        var => try_var(dims: &[isize], correction: usize, keepdim: bool) -> Tensor
+    );
 
-    /// Standard deviation over `dims` (`torch.std(x, dim,
-    /// correction=correction, keepdim=keepdim)`), the square root of
-    /// [`try_var`](Tensor::try_var) with the same NaN/inf cases.
-    ///
-    /// Where the standard deviation is 0 (a constant slice) the gradient is
-    /// 0 rather than NaN, as in PyTorch's `std_backward`.
+    /// Like [`std`](Tensor::std), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_std(&self, dims: &[isize], correction: usize, keepdim: bool) -> Result<Tensor> {
         require_float("std", self.dtype())?;
         let dims = reduction_dims("std", self, dims)?;
@@ -259,7 +303,15 @@ impl Tensor {
         let safe = Tensor::try_where_(&zero, &Tensor::ones_like(&var), &var)?;
         Tensor::try_where_(&zero, &Tensor::zeros_like(&var), &safe.try_sqrt()?)
     }
-    panicking!(std => try_std(dims: &[isize], correction: usize, keepdim: bool) -> Tensor);
+    panicking!(
+        /// Standard deviation over `dims` (`torch.std(x, dim,
+        /// correction=correction, keepdim=keepdim)`), the square root of
+        /// [`try_var`](Tensor::try_var) with the same NaN/inf cases.
+        ///
+        /// Where the standard deviation is 0 (a constant slice) the gradient is
+        /// 0 rather than NaN, as in PyTorch's `std_backward`.
+        std => try_std(dims: &[isize], correction: usize, keepdim: bool) -> Tensor
+    );
 
     fn extremum(
         &self,

@@ -13,26 +13,8 @@ use crate::tensor::create::check_alloc;
 use crate::tensor::Tensor;
 
 impl Tensor {
-    /// The tensor tiled `sizes[i]` times along dim `i`
-    /// (`torch.Tensor.repeat(*sizes)`); the tiles are copied, unlike
-    /// [`expand`](Tensor::expand)'s (when every size is 1 there is nothing
-    /// to tile, and the result shares storage as a
-    /// [`reshape`](Tensor::reshape) does). `sizes` may be longer than the rank: the
-    /// tensor is then treated as having leading dims of size 1, so a `[2]`
-    /// tensor repeated `[3, 2]` is `[3, 4]`. A size of 0 gives an empty
-    /// result. The gradient of each input element is the sum of the
-    /// gradients of its copies.
-    ///
-    /// Fewer sizes than dims is an error, as in PyTorch.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::new([1.0f32, 2.0]);
-    /// assert_eq!(x.repeat(&[2]).to_vec::<f32>(), vec![1.0, 2.0, 1.0, 2.0]);
-    /// let y = x.repeat(&[2, 1]);
-    /// assert_eq!(y.dims(), &[2, 2]);
-    /// assert_eq!(y.to_vec::<f32>(), vec![1.0, 2.0, 1.0, 2.0]);
-    /// ```
+    /// Like [`repeat`](Tensor::repeat), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_repeat(&self, sizes: &[usize]) -> Result<Tensor> {
         if sizes.len() < self.ndim() {
             return Err(Error::bad_shape(
@@ -71,5 +53,27 @@ impl Tensor {
             .try_expand(Shape(pairs))?
             .try_reshape(out_dims.as_slice())
     }
-    panicking!(repeat => try_repeat(sizes: &[usize]) -> Tensor);
+    panicking!(
+        /// The tensor tiled `sizes[i]` times along dim `i`
+        /// (`torch.Tensor.repeat(*sizes)`); the tiles are copied, unlike
+        /// [`expand`](Tensor::expand)'s (when every size is 1 there is nothing
+        /// to tile, and the result shares storage as a
+        /// [`reshape`](Tensor::reshape) does). `sizes` may be longer than the rank: the
+        /// tensor is then treated as having leading dims of size 1, so a `[2]`
+        /// tensor repeated `[3, 2]` is `[3, 4]`. A size of 0 gives an empty
+        /// result. The gradient of each input element is the sum of the
+        /// gradients of its copies.
+        ///
+        /// Fewer sizes than dims is an error, as in PyTorch.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::new([1.0f32, 2.0]);
+        /// assert_eq!(x.repeat(&[2]).to_vec::<f32>(), vec![1.0, 2.0, 1.0, 2.0]);
+        /// let y = x.repeat(&[2, 1]);
+        /// assert_eq!(y.dims(), &[2, 2]);
+        /// assert_eq!(y.to_vec::<f32>(), vec![1.0, 2.0, 1.0, 2.0]);
+        /// ```
+        repeat => try_repeat(sizes: &[usize]) -> Tensor
+    );
 }

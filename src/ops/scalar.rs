@@ -95,63 +95,95 @@ fn scalar_op(x: &Tensor, op: ScalarOp) -> Result<Tensor> {
 }
 
 impl Tensor {
-    /// `self + value` (`torch.add` with a Python number).
+    /// Like [`add_scalar`](Tensor::add_scalar), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_add_scalar(&self, value: f64) -> Result<Tensor> {
         checked("add_scalar", value)?;
         scalar_op(self, ScalarOp::Add(value))
     }
-    panicking!(add_scalar => try_add_scalar(value: f64) -> Tensor);
+    panicking!(
+        /// `self + value` (`torch.add` with a Python number).
+        add_scalar => try_add_scalar(value: f64) -> Tensor
+    );
 
-    /// `self - value`.
+    /// Like [`sub_scalar`](Tensor::sub_scalar), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_sub_scalar(&self, value: f64) -> Result<Tensor> {
         checked("sub_scalar", value)?;
         scalar_op(self, ScalarOp::Add(-value))
     }
-    panicking!(sub_scalar => try_sub_scalar(value: f64) -> Tensor);
+    panicking!(
+        /// `self - value`.
+        sub_scalar => try_sub_scalar(value: f64) -> Tensor
+    );
 
-    /// `self * value`.
+    /// Like [`mul_scalar`](Tensor::mul_scalar), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_mul_scalar(&self, value: f64) -> Result<Tensor> {
         checked("mul_scalar", value)?;
         scalar_op(self, ScalarOp::Mul(value))
     }
-    panicking!(mul_scalar => try_mul_scalar(value: f64) -> Tensor);
+    panicking!(
+        /// `self * value`.
+        mul_scalar => try_mul_scalar(value: f64) -> Tensor
+    );
 
-    /// `self / value`.
+    /// Like [`div_scalar`](Tensor::div_scalar), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_div_scalar(&self, value: f64) -> Result<Tensor> {
         checked("div_scalar", value)?;
         scalar_op(self, ScalarOp::Div(value))
     }
-    panicking!(div_scalar => try_div_scalar(value: f64) -> Tensor);
+    panicking!(
+        /// `self / value`.
+        div_scalar => try_div_scalar(value: f64) -> Tensor
+    );
 
-    /// `value - self` (`torch.rsub`).
+    /// Like [`rsub_scalar`](Tensor::rsub_scalar), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_rsub_scalar(&self, value: f64) -> Result<Tensor> {
         checked("rsub_scalar", value)?;
         scalar_op(self, ScalarOp::RSub(value))
     }
-    panicking!(rsub_scalar => try_rsub_scalar(value: f64) -> Tensor);
+    panicking!(
+        /// `value - self` (`torch.rsub`).
+        rsub_scalar => try_rsub_scalar(value: f64) -> Tensor
+    );
 
-    /// `value / self`.
+    /// Like [`rdiv_scalar`](Tensor::rdiv_scalar), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_rdiv_scalar(&self, value: f64) -> Result<Tensor> {
         checked("rdiv_scalar", value)?;
         scalar_op(self, ScalarOp::RDiv(value))
     }
-    panicking!(rdiv_scalar => try_rdiv_scalar(value: f64) -> Tensor);
+    panicking!(
+        /// `value / self`.
+        rdiv_scalar => try_rdiv_scalar(value: f64) -> Tensor
+    );
 
-    /// `scale · self + shift` in one pass.
+    /// Like [`affine`](Tensor::affine), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_affine(&self, scale: f64, shift: f64) -> Result<Tensor> {
         checked("affine", scale)?;
         checked("affine", shift)?;
         scalar_op(self, ScalarOp::Affine(scale, shift))
     }
-    panicking!(affine => try_affine(scale: f64, shift: f64) -> Tensor);
+    panicking!(
+        /// `scale · self + shift` in one pass.
+        affine => try_affine(scale: f64, shift: f64) -> Tensor
+    );
 
-    /// `self ^ exponent` for a real exponent (`torch.pow` with a number).
-    /// The gradient `p·x^(p−1)` is 0 when `p == 0`.
+    /// Like [`powf`](Tensor::powf), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_powf(&self, exponent: f64) -> Result<Tensor> {
         checked("powf", exponent)?;
         scalar_op(self, ScalarOp::Pow(exponent))
     }
-    panicking!(powf => try_powf(exponent: f64) -> Tensor);
+    panicking!(
+        /// `self ^ exponent` for a real exponent (`torch.pow` with a number).
+        /// The gradient `p·x^(p−1)` is 0 when `p == 0`.
+        powf => try_powf(exponent: f64) -> Tensor
+    );
 }
 
 /// The saved tensors are boxed: only `rdiv` and `pow` keep any, and an

@@ -28,59 +28,42 @@ fn ascending<T: Element>(a: T, b: T) -> Ordering {
 }
 
 impl Tensor {
-    /// The elements sorted along `dim`, and where each came from
-    /// (`torch.sort(x, dim, descending, stable=True)`), as
-    /// `(values, indices)`. NaN sorts above every number (last in ascending
-    /// order, first in descending order), as in PyTorch.
-    ///
-    /// The sort is stable in both directions: equal elements keep their
-    /// order of position. PyTorch's default (`stable=False`) promises no
-    /// order for ties; `stable=True` gives the same order as this.
-    ///
-    /// `indices` is an int64 tensor (as [`argmax`](Tensor::argmax)
-    /// returns) and does not require grad. The gradient of `values` goes
-    /// back to the positions the values came from. A 0-d tensor accepts dim
-    /// 0 or -1 and gives itself and index 0.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::new([3.0f32, 1.0, 2.0, 1.0]);
-    /// let (values, indices) = x.sort(0, false);
-    /// assert_eq!(values.to_vec::<f32>(), vec![1.0, 1.0, 2.0, 3.0]);
-    /// assert_eq!(indices.to_vec::<f32>(), vec![1.0, 3.0, 2.0, 0.0]);
-    /// let (values, _) = x.sort(-1, true);
-    /// assert_eq!(values.to_vec::<f32>(), vec![3.0, 2.0, 1.0, 1.0]);
-    /// ```
+    /// Like [`sort`](Tensor::sort), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_sort(&self, dim: isize, descending: bool) -> Result<(Tensor, Tensor)> {
         let d = normalize_dim("sort", dim, self.ndim())?;
         let size = self.dims().get(d).copied().unwrap_or(1);
         self.ordered("sort", d, size, descending)
     }
-    panicking!(sort => try_sort(dim: isize, descending: bool) -> (Tensor, Tensor));
+    panicking!(
+        /// The elements sorted along `dim`, and where each came from
+        /// (`torch.sort(x, dim, descending, stable=True)`), as
+        /// `(values, indices)`. NaN sorts above every number (last in ascending
+        /// order, first in descending order), as in PyTorch.
+        ///
+        /// The sort is stable in both directions: equal elements keep their
+        /// order of position. PyTorch's default (`stable=False`) promises no
+        /// order for ties; `stable=True` gives the same order as this.
+        ///
+        /// `indices` is an int64 tensor (as [`argmax`](Tensor::argmax)
+        /// returns) and does not require grad. The gradient of `values` goes
+        /// back to the positions the values came from. A 0-d tensor accepts dim
+        /// 0 or -1 and gives itself and index 0.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::new([3.0f32, 1.0, 2.0, 1.0]);
+        /// let (values, indices) = x.sort(0, false);
+        /// assert_eq!(values.to_vec::<f32>(), vec![1.0, 1.0, 2.0, 3.0]);
+        /// assert_eq!(indices.to_vec::<f32>(), vec![1.0, 3.0, 2.0, 0.0]);
+        /// let (values, _) = x.sort(-1, true);
+        /// assert_eq!(values.to_vec::<f32>(), vec![3.0, 2.0, 1.0, 1.0]);
+        /// ```
+        sort => try_sort(dim: isize, descending: bool) -> (Tensor, Tensor)
+    );
 
-    /// The `k` largest (or, with `largest = false`, smallest) elements along
-    /// `dim` and their positions (`torch.topk(x, k, dim, largest, sorted)`),
-    /// as `(values, indices)`; `dim` keeps its place with size `k`. NaN
-    /// counts as larger than every number, as in PyTorch.
-    ///
-    /// The result is always in sorted order (largest first, or smallest
-    /// first); `sorted = false` allows any order in PyTorch, and tapegrad
-    /// returns the sorted one then too. Among equal elements the one at the
-    /// lower position is taken first (PyTorch does not specify which).
-    /// Indices are an int64 tensor, as for
-    /// [`try_sort`](Tensor::try_sort); values are differentiable.
-    ///
-    /// `k` larger than the size of `dim` is an error. A 0-d tensor counts
-    /// as one element: `k` of 0 or 1 gives the tensor itself and index 0,
-    /// as in PyTorch.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::new([[1.0f32, 5.0, 3.0], [4.0, 0.0, 2.0]]);
-    /// let (values, indices) = x.topk(2, 1, true, true);
-    /// assert_eq!(values.to_vec::<f32>(), vec![5.0, 3.0, 4.0, 2.0]);
-    /// assert_eq!(indices.to_vec::<f32>(), vec![1.0, 2.0, 0.0, 2.0]);
-    /// ```
+    /// Like [`topk`](Tensor::topk), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_topk(
         &self,
         k: usize,
@@ -101,7 +84,32 @@ impl Tensor {
         }
         self.ordered("topk", d, k, largest)
     }
-    panicking!(topk => try_topk(k: usize, dim: isize, largest: bool, sorted: bool) -> (Tensor, Tensor));
+    panicking!(
+        /// The `k` largest (or, with `largest = false`, smallest) elements along
+        /// `dim` and their positions (`torch.topk(x, k, dim, largest, sorted)`),
+        /// as `(values, indices)`; `dim` keeps its place with size `k`. NaN
+        /// counts as larger than every number, as in PyTorch.
+        ///
+        /// The result is always in sorted order (largest first, or smallest
+        /// first); `sorted = false` allows any order in PyTorch, and tapegrad
+        /// returns the sorted one then too. Among equal elements the one at the
+        /// lower position is taken first (PyTorch does not specify which).
+        /// Indices are an int64 tensor, as for
+        /// [`try_sort`](Tensor::try_sort); values are differentiable.
+        ///
+        /// `k` larger than the size of `dim` is an error. A 0-d tensor counts
+        /// as one element: `k` of 0 or 1 gives the tensor itself and index 0,
+        /// as in PyTorch.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::new([[1.0f32, 5.0, 3.0], [4.0, 0.0, 2.0]]);
+        /// let (values, indices) = x.topk(2, 1, true, true);
+        /// assert_eq!(values.to_vec::<f32>(), vec![5.0, 3.0, 4.0, 2.0]);
+        /// assert_eq!(indices.to_vec::<f32>(), vec![1.0, 2.0, 0.0, 2.0]);
+        /// ```
+        topk => try_topk(k: usize, dim: isize, largest: bool, sorted: bool) -> (Tensor, Tensor)
+    );
 
     /// The first `keep` elements of each line along the valid dim `d` in
     /// ascending (or descending) order, with their positions.

@@ -31,25 +31,19 @@ pub(crate) fn all_dims(rank: usize) -> Dims {
 }
 
 impl Tensor {
-    /// Sum of all elements, as a 0-d tensor (`torch.sum`).
+    /// Like [`sum`](Tensor::sum), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_sum(&self) -> Result<Tensor> {
         require_float("sum", self.dtype())?;
         self.sum_over(&all_dims(self.ndim()), false)
     }
-    panicking!(sum => try_sum() -> Tensor);
+    panicking!(
+        /// Sum of all elements, as a 0-d tensor (`torch.sum`).
+        sum => try_sum() -> Tensor
+    );
 
-    /// Sum over the given dims (negative dims count from the end), keeping
-    /// them as size 1 if `keepdim` (`torch.sum(x, dim, keepdim)`).
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::new([[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]);
-    /// assert_eq!(x.sum_dims(&[0], false).to_vec::<f32>(), vec![5.0, 7.0, 9.0]);
-    /// assert_eq!(x.sum_dims(&[-1], true).dims(), &[2, 1]);
-    /// ```
-    ///
-    /// An empty `dims` list reduces every dim, as `torch.sum(x, dim=[])` and
-    /// `torch.amax` do.
+    /// Like [`sum_dims`](Tensor::sum_dims), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_sum_dims(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
         require_float("sum_dims", self.dtype())?;
         if dims.is_empty() {
@@ -58,14 +52,32 @@ impl Tensor {
         let dims = normalize_dims("sum", dims, self.ndim())?;
         self.sum_over(&dims, keepdim)
     }
-    panicking!(sum_dims => try_sum_dims(dims: &[isize], keepdim: bool) -> Tensor);
+    panicking!(
+        /// Sum over the given dims (negative dims count from the end), keeping
+        /// them as size 1 if `keepdim` (`torch.sum(x, dim, keepdim)`).
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::new([[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+        /// assert_eq!(x.sum_dims(&[0], false).to_vec::<f32>(), vec![5.0, 7.0, 9.0]);
+        /// assert_eq!(x.sum_dims(&[-1], true).dims(), &[2, 1]);
+        /// ```
+        ///
+        /// An empty `dims` list reduces every dim, as `torch.sum(x, dim=[])` and
+        /// `torch.amax` do.
+        sum_dims => try_sum_dims(dims: &[isize], keepdim: bool) -> Tensor
+    );
 
-    /// Sum over one dim (`torch.sum(x, dim)`).
+    /// Like [`sum_dim`](Tensor::sum_dim), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_sum_dim(&self, dim: isize, keepdim: bool) -> Result<Tensor> {
         require_float("sum_dim", self.dtype())?;
         self.try_sum_dims(&[dim], keepdim)
     }
-    panicking!(sum_dim => try_sum_dim(dim: isize, keepdim: bool) -> Tensor);
+    panicking!(
+        /// Sum over one dim (`torch.sum(x, dim)`).
+        sum_dim => try_sum_dim(dim: isize, keepdim: bool) -> Tensor
+    );
 
     fn sum_over(&self, dims: &[usize], keepdim: bool) -> Result<Tensor> {
         let dims: Dims = dims.iter().copied().filter(|&d| d < self.ndim()).collect();
@@ -77,15 +89,8 @@ impl Tensor {
         })
     }
 
-    /// Sums a (broadcast) tensor down to `shape`, the shape it was broadcast
-    /// from: leading dims are summed away and dims that are 1 in `shape` are
-    /// summed with keepdim. This is the backward of every broadcast.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let g = Tensor::ones(&[4, 2, 3]);
-    /// assert_eq!(g.sum_to(&[2, 1]).to_vec::<f32>(), vec![12.0, 12.0]);
-    /// ```
+    /// Like [`sum_to`](Tensor::sum_to), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_sum_to(&self, shape: impl Into<Shape>) -> Result<Tensor> {
         require_float("sum_to", self.dtype())?;
         let target: Shape = shape.into();
@@ -122,19 +127,34 @@ impl Tensor {
         let summed = self.sum_over(&dims, true)?;
         summed.try_reshape(target.dims())
     }
-    panicking!(sum_to => try_sum_to(shape: &[usize]) -> Tensor);
+    panicking!(
+        /// Sums a (broadcast) tensor down to `shape`, the shape it was broadcast
+        /// from: leading dims are summed away and dims that are 1 in `shape` are
+        /// summed with keepdim. This is the backward of every broadcast.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let g = Tensor::ones(&[4, 2, 3]);
+        /// assert_eq!(g.sum_to(&[2, 1]).to_vec::<f32>(), vec![12.0, 12.0]);
+        /// ```
+        sum_to => try_sum_to(shape: &[usize]) -> Tensor
+    );
 
-    /// Mean of all elements (`torch.mean`); NaN for an empty tensor, as in
-    /// PyTorch.
+    /// Like [`mean`](Tensor::mean), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_mean(&self) -> Result<Tensor> {
         require_float("mean", self.dtype())?;
         let n = self.numel();
         self.try_sum()?.try_div_scalar(n as f64)
     }
-    panicking!(mean => try_mean() -> Tensor);
+    panicking!(
+        /// Mean of all elements (`torch.mean`); NaN for an empty tensor, as in
+        /// PyTorch.
+        mean => try_mean() -> Tensor
+    );
 
-    /// Mean over the given dims (`torch.mean(x, dim, keepdim)`).
-    /// An empty `dims` list averages over every dim.
+    /// Like [`mean_dims`](Tensor::mean_dims), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_mean_dims(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
         require_float("mean_dims", self.dtype())?;
         let norm = if dims.is_empty() {
@@ -149,14 +169,22 @@ impl Tensor {
             .product();
         self.sum_over(&norm, keepdim)?.try_div_scalar(count as f64)
     }
-    panicking!(mean_dims => try_mean_dims(dims: &[isize], keepdim: bool) -> Tensor);
+    panicking!(
+        /// Mean over the given dims (`torch.mean(x, dim, keepdim)`).
+        /// An empty `dims` list averages over every dim.
+        mean_dims => try_mean_dims(dims: &[isize], keepdim: bool) -> Tensor
+    );
 
-    /// Mean over one dim.
+    /// Like [`mean_dim`](Tensor::mean_dim), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_mean_dim(&self, dim: isize, keepdim: bool) -> Result<Tensor> {
         require_float("mean_dim", self.dtype())?;
         self.try_mean_dims(&[dim], keepdim)
     }
-    panicking!(mean_dim => try_mean_dim(dim: isize, keepdim: bool) -> Tensor);
+    panicking!(
+        /// Mean over one dim.
+        mean_dim => try_mean_dim(dim: isize, keepdim: bool) -> Tensor
+    );
 }
 
 struct SumBackward {

@@ -38,38 +38,46 @@ impl Triangle {
 }
 
 impl Tensor {
-    /// The lower triangle of the last two dims, the rest set to 0
-    /// (`torch.tril(x, diagonal)`). Element `(i, j)` of each matrix is kept
-    /// when `j − i ≤ diagonal`: 0 keeps the main diagonal, a positive
-    /// `diagonal` also keeps that many diagonals above it, a negative one
-    /// drops diagonals. Leading dims are a batch. The tensor needs at least
-    /// 2 dims. Zeroed positions are exactly 0 even where the input is NaN or
-    /// infinite (they are not multiplied by 0).
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::new([[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]);
-    /// assert_eq!(x.tril(0).to_vec::<f32>(), vec![1.0, 0.0, 0.0, 4.0, 5.0, 0.0]);
-    /// assert_eq!(x.tril(-1).to_vec::<f32>(), vec![0.0, 0.0, 0.0, 4.0, 0.0, 0.0]);
-    /// ```
+    /// Like [`tril`](Tensor::tril), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_tril(&self, diagonal: isize) -> Result<Tensor> {
         self.triangle(Triangle::Lower, diagonal)
     }
-    panicking!(tril => try_tril(diagonal: isize) -> Tensor);
+    panicking!(
+        /// The lower triangle of the last two dims, the rest set to 0
+        /// (`torch.tril(x, diagonal)`). Element `(i, j)` of each matrix is kept
+        /// when `j − i ≤ diagonal`: 0 keeps the main diagonal, a positive
+        /// `diagonal` also keeps that many diagonals above it, a negative one
+        /// drops diagonals. Leading dims are a batch. The tensor needs at least
+        /// 2 dims. Zeroed positions are exactly 0 even where the input is NaN or
+        /// infinite (they are not multiplied by 0).
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::new([[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+        /// assert_eq!(x.tril(0).to_vec::<f32>(), vec![1.0, 0.0, 0.0, 4.0, 5.0, 0.0]);
+        /// assert_eq!(x.tril(-1).to_vec::<f32>(), vec![0.0, 0.0, 0.0, 4.0, 0.0, 0.0]);
+        /// ```
+        tril => try_tril(diagonal: isize) -> Tensor
+    );
 
-    /// The upper triangle of the last two dims, the rest set to 0
-    /// (`torch.triu(x, diagonal)`): element `(i, j)` is kept when
-    /// `j − i ≥ diagonal`. See [`try_tril`](Tensor::try_tril).
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::new([[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]);
-    /// assert_eq!(x.triu(1).to_vec::<f32>(), vec![0.0, 2.0, 3.0, 0.0, 0.0, 6.0]);
-    /// ```
+    /// Like [`triu`](Tensor::triu), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_triu(&self, diagonal: isize) -> Result<Tensor> {
         self.triangle(Triangle::Upper, diagonal)
     }
-    panicking!(triu => try_triu(diagonal: isize) -> Tensor);
+    panicking!(
+        /// The upper triangle of the last two dims, the rest set to 0
+        /// (`torch.triu(x, diagonal)`): element `(i, j)` is kept when
+        /// `j − i ≥ diagonal`. See [`try_tril`](Tensor::try_tril).
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::new([[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+        /// assert_eq!(x.triu(1).to_vec::<f32>(), vec![0.0, 2.0, 3.0, 0.0, 0.0, 6.0]);
+        /// ```
+        triu => try_triu(diagonal: isize) -> Tensor
+    );
 
     fn triangle(&self, which: Triangle, diagonal: isize) -> Result<Tensor> {
         if self.ndim() < 2 {

@@ -535,82 +535,130 @@ impl UnaryRule for Clamp {
 }
 
 impl Tensor {
-    /// `−self` (`torch.neg`).
+    /// Like [`neg`](Tensor::neg), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_neg(&self) -> Result<Tensor> {
         unary(self, Neg)
     }
-    panicking!(neg => try_neg() -> Tensor);
+    panicking!(
+        /// `−self` (`torch.neg`).
+        neg => try_neg() -> Tensor
+    );
 
-    /// `e^self` (`torch.exp`).
+    /// Like [`exp`](Tensor::exp), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_exp(&self) -> Result<Tensor> {
         unary(self, Exp)
     }
-    panicking!(exp => try_exp() -> Tensor);
+    panicking!(
+        /// `e^self` (`torch.exp`).
+        exp => try_exp() -> Tensor
+    );
 
-    /// `e^self − 1`, accurate for small inputs (`torch.expm1`).
+    /// Like [`expm1`](Tensor::expm1), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_expm1(&self) -> Result<Tensor> {
         unary(self, Expm1)
     }
-    panicking!(expm1 => try_expm1() -> Tensor);
+    panicking!(
+        /// `e^self − 1`, accurate for small inputs (`torch.expm1`).
+        expm1 => try_expm1() -> Tensor
+    );
 
-    /// Natural logarithm (`torch.log`); `log(0) = −inf`, negative inputs give
-    /// NaN, exactly as in PyTorch (use [`detect_anomaly`](crate::detect_anomaly)
-    /// to catch them).
+    /// Like [`log`](Tensor::log), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_log(&self) -> Result<Tensor> {
         unary(self, Log)
     }
-    panicking!(log => try_log() -> Tensor);
+    panicking!(
+        /// Natural logarithm (`torch.log`); `log(0) = −inf`, negative inputs give
+        /// NaN, exactly as in PyTorch (use [`detect_anomaly`](crate::detect_anomaly)
+        /// to catch them).
+        log => try_log() -> Tensor
+    );
 
-    /// `log(1 + self)`, accurate for small inputs (`torch.log1p`).
+    /// Like [`log1p`](Tensor::log1p), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_log1p(&self) -> Result<Tensor> {
         unary(self, Log1p)
     }
-    panicking!(log1p => try_log1p() -> Tensor);
+    panicking!(
+        /// `log(1 + self)`, accurate for small inputs (`torch.log1p`).
+        log1p => try_log1p() -> Tensor
+    );
 
-    /// Square root (`torch.sqrt`).
+    /// Like [`sqrt`](Tensor::sqrt), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_sqrt(&self) -> Result<Tensor> {
         unary(self, Sqrt)
     }
-    panicking!(sqrt => try_sqrt() -> Tensor);
+    panicking!(
+        /// Square root (`torch.sqrt`).
+        sqrt => try_sqrt() -> Tensor
+    );
 
-    /// `1 / √self` (`torch.rsqrt`).
+    /// Like [`rsqrt`](Tensor::rsqrt), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_rsqrt(&self) -> Result<Tensor> {
         unary(self, Rsqrt)
     }
-    panicking!(rsqrt => try_rsqrt() -> Tensor);
+    panicking!(
+        /// `1 / √self` (`torch.rsqrt`).
+        rsqrt => try_rsqrt() -> Tensor
+    );
 
-    /// Absolute value (`torch.abs`); the gradient at 0 is 0.
+    /// Like [`abs`](Tensor::abs), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_abs(&self) -> Result<Tensor> {
         unary(self, Abs)
     }
-    panicking!(abs => try_abs() -> Tensor);
+    panicking!(
+        /// Absolute value (`torch.abs`); the gradient at 0 is 0.
+        abs => try_abs() -> Tensor
+    );
 
-    /// `self²` (`torch.square`).
+    /// Like [`square`](Tensor::square), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_square(&self) -> Result<Tensor> {
         unary(self, Square)
     }
-    panicking!(square => try_square() -> Tensor);
+    panicking!(
+        /// `self²` (`torch.square`).
+        square => try_square() -> Tensor
+    );
 
-    /// Sine, in radians (`torch.sin`).
+    /// Like [`sin`](Tensor::sin), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_sin(&self) -> Result<Tensor> {
         unary(self, Sin)
     }
-    panicking!(sin => try_sin() -> Tensor);
+    panicking!(
+        /// Sine, in radians (`torch.sin`).
+        sin => try_sin() -> Tensor
+    );
 
-    /// Cosine, in radians (`torch.cos`).
+    /// Like [`cos`](Tensor::cos), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_cos(&self) -> Result<Tensor> {
         unary(self, Cos)
     }
-    panicking!(cos => try_cos() -> Tensor);
+    panicking!(
+        /// Cosine, in radians (`torch.cos`).
+        cos => try_cos() -> Tensor
+    );
 
-    /// `max(self, 0)` (`torch.relu`); the gradient at 0 is 0.
+    /// Like [`relu`](Tensor::relu), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_relu(&self) -> Result<Tensor> {
         unary(self, Relu)
     }
-    panicking!(relu => try_relu() -> Tensor);
+    panicking!(
+        /// `max(self, 0)` (`torch.relu`); the gradient at 0 is 0.
+        relu => try_relu() -> Tensor
+    );
 
-    /// `self` where positive, `negative_slope · self` elsewhere
-    /// (`torch.nn.functional.leaky_relu`, default slope 0.01).
+    /// Like [`leaky_relu`](Tensor::leaky_relu), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_leaky_relu(&self, negative_slope: f64) -> Result<Tensor> {
         if !negative_slope.is_finite() {
             return Err(Error::invalid(
@@ -620,37 +668,57 @@ impl Tensor {
         }
         unary(self, LeakyRelu(negative_slope))
     }
-    panicking!(leaky_relu => try_leaky_relu(negative_slope: f64) -> Tensor);
+    panicking!(
+        /// `self` where positive, `negative_slope · self` elsewhere
+        /// (`torch.nn.functional.leaky_relu`, default slope 0.01).
+        leaky_relu => try_leaky_relu(negative_slope: f64) -> Tensor
+    );
 
-    /// The logistic function 1 / (1 + e^−x) (`torch.sigmoid`), computed
-    /// without overflow for any input.
+    /// Like [`sigmoid`](Tensor::sigmoid), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_sigmoid(&self) -> Result<Tensor> {
         unary(self, Sigmoid)
     }
-    panicking!(sigmoid => try_sigmoid() -> Tensor);
+    panicking!(
+        /// The logistic function 1 / (1 + e^−x) (`torch.sigmoid`), computed
+        /// without overflow for any input.
+        sigmoid => try_sigmoid() -> Tensor
+    );
 
-    /// Hyperbolic tangent (`torch.tanh`).
+    /// Like [`tanh`](Tensor::tanh), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_tanh(&self) -> Result<Tensor> {
         unary(self, Tanh)
     }
-    panicking!(tanh => try_tanh() -> Tensor);
+    panicking!(
+        /// Hyperbolic tangent (`torch.tanh`).
+        tanh => try_tanh() -> Tensor
+    );
 
-    /// `x · σ(x)`, the sigmoid-weighted linear unit
-    /// (`torch.nn.functional.silu`).
+    /// Like [`silu`](Tensor::silu), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_silu(&self) -> Result<Tensor> {
         unary(self, Silu)
     }
-    panicking!(silu => try_silu() -> Tensor);
+    panicking!(
+        /// `x · σ(x)`, the sigmoid-weighted linear unit
+        /// (`torch.nn.functional.silu`).
+        silu => try_silu() -> Tensor
+    );
 
-    /// `log(1 + e^x)` with PyTorch's defaults `beta = 1`, `threshold = 20`
-    /// (`torch.nn.functional.softplus`).
+    /// Like [`softplus`](Tensor::softplus), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_softplus(&self) -> Result<Tensor> {
         self.try_softplus_with(1.0, 20.0)
     }
-    panicking!(softplus => try_softplus() -> Tensor);
+    panicking!(
+        /// `log(1 + e^x)` with PyTorch's defaults `beta = 1`, `threshold = 20`
+        /// (`torch.nn.functional.softplus`).
+        softplus => try_softplus() -> Tensor
+    );
 
-    /// `(1/β)·log(1 + e^(βx))`, and `x` itself where `βx > threshold`
-    /// (`torch.nn.functional.softplus(x, beta, threshold)`).
+    /// Like [`softplus_with`](Tensor::softplus_with), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_softplus_with(&self, beta: f64, threshold: f64) -> Result<Tensor> {
         if !(beta.is_finite() && beta != 0.0) || threshold.is_nan() {
             return Err(Error::invalid(
@@ -660,26 +728,25 @@ impl Tensor {
         }
         unary(self, Softplus { beta, threshold })
     }
-    panicking!(softplus_with => try_softplus_with(beta: f64, threshold: f64) -> Tensor);
+    panicking!(
+        /// `(1/β)·log(1 + e^(βx))`, and `x` itself where `βx > threshold`
+        /// (`torch.nn.functional.softplus(x, beta, threshold)`).
+        softplus_with => try_softplus_with(beta: f64, threshold: f64) -> Tensor
+    );
 
-    /// GELU with the exact normal CDF, `x·Φ(x)` (`torch.nn.functional.gelu`
-    /// with `approximate='none'`).
+    /// Like [`gelu`](Tensor::gelu), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_gelu(&self) -> Result<Tensor> {
         unary(self, Gelu)
     }
-    panicking!(gelu => try_gelu() -> Tensor);
+    panicking!(
+        /// GELU with the exact normal CDF, `x·Φ(x)` (`torch.nn.functional.gelu`
+        /// with `approximate='none'`).
+        gelu => try_gelu() -> Tensor
+    );
 
-    /// GELU with the given `approximate` mode, as
-    /// `torch.nn.functional.gelu(x, approximate=...)`: `"none"` is the
-    /// exact `x·Φ(x)`, `"tanh"` is `½x(1 + tanh(√(2/π)(x + 0.044715x³)))`.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let x = Tensor::new([1.0f64]);
-    /// let exact = x.gelu_with("none").item::<f64>();
-    /// let approx = x.gelu_with("tanh").item::<f64>();
-    /// assert!((exact - 0.841344746).abs() < 1e-9 && (approx - exact).abs() < 1e-3);
-    /// ```
+    /// Like [`gelu_with`](Tensor::gelu_with), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_gelu_with(&self, approximate: &str) -> Result<Tensor> {
         match approximate {
             "none" => unary(self, Gelu),
@@ -690,10 +757,23 @@ impl Tensor {
             )),
         }
     }
-    panicking!(gelu_with => try_gelu_with(approximate: &str) -> Tensor);
+    panicking!(
+        /// GELU with the given `approximate` mode, as
+        /// `torch.nn.functional.gelu(x, approximate=...)`: `"none"` is the
+        /// exact `x·Φ(x)`, `"tanh"` is `½x(1 + tanh(√(2/π)(x + 0.044715x³)))`.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x = Tensor::new([1.0f64]);
+        /// let exact = x.gelu_with("none").item::<f64>();
+        /// let approx = x.gelu_with("tanh").item::<f64>();
+        /// assert!((exact - 0.841344746).abs() < 1e-9 && (approx - exact).abs() < 1e-3);
+        /// ```
+        gelu_with => try_gelu_with(approximate: &str) -> Tensor
+    );
 
-    /// Limits every element to `[min, max]` (`torch.clamp`). The gradient
-    /// is passed where `min <= x <= max` and is 0 outside the range.
+    /// Like [`clamp`](Tensor::clamp), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_clamp(&self, min: f64, max: f64) -> Result<Tensor> {
         if min.is_nan() || max.is_nan() || min > max {
             return Err(Error::invalid(
@@ -703,5 +783,9 @@ impl Tensor {
         }
         unary(self, Clamp(min, max))
     }
-    panicking!(clamp => try_clamp(min: f64, max: f64) -> Tensor);
+    panicking!(
+        /// Limits every element to `[min, max]` (`torch.clamp`). The gradient
+        /// is passed where `min <= x <= max` and is 0 outside the range.
+        clamp => try_clamp(min: f64, max: f64) -> Tensor
+    );
 }

@@ -147,7 +147,8 @@ impl Tensor {
         crate::error::or_panic(self.try_reshape(shape))
     }
 
-    /// Swaps two dims (`torch.transpose`); a view, no copy.
+    /// Like [`transpose`](Tensor::transpose), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_transpose(&self, dim0: isize, dim1: isize) -> Result<Tensor> {
         let rank = self.ndim();
         let a = normalize_dim("transpose", dim0, rank)?;
@@ -163,10 +164,13 @@ impl Tensor {
             b,
         })
     }
-    panicking!(transpose => try_transpose(dim0: isize, dim1: isize) -> Tensor);
+    panicking!(
+        /// Swaps two dims (`torch.transpose`); a view, no copy.
+        transpose => try_transpose(dim0: isize, dim1: isize) -> Tensor
+    );
 
-    /// The transpose of a matrix (`torch.Tensor.t`); 0-d and 1-d tensors are
-    /// returned as they are.
+    /// Like [`t`](Tensor::t), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_t(&self) -> Result<Tensor> {
         if self.ndim() > 2 {
             return Err(Error::bad_shape(
@@ -177,10 +181,14 @@ impl Tensor {
         }
         self.try_transpose(0, -1)
     }
-    panicking!(t => try_t() -> Tensor);
+    panicking!(
+        /// The transpose of a matrix (`torch.Tensor.t`); 0-d and 1-d tensors are
+        /// returned as they are.
+        t => try_t() -> Tensor
+    );
 
-    /// Reorders the dims (`torch.permute`); `dims` must be a permutation of
-    /// `0..rank` (negative dims allowed). A view, no copy.
+    /// Like [`permute`](Tensor::permute), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_permute(&self, dims: &[isize]) -> Result<Tensor> {
         let rank = self.ndim();
         if dims.len() != rank {
@@ -208,10 +216,14 @@ impl Tensor {
             inverse,
         })
     }
-    panicking!(permute => try_permute(dims: &[isize]) -> Tensor);
+    panicking!(
+        /// Reorders the dims (`torch.permute`); `dims` must be a permutation of
+        /// `0..rank` (negative dims allowed). A view, no copy.
+        permute => try_permute(dims: &[isize]) -> Tensor
+    );
 
-    /// Inserts a dim of size 1 at `dim` (`torch.unsqueeze`); `dim` ranges
-    /// over `-(rank+1)..=rank`.
+    /// Like [`unsqueeze`](Tensor::unsqueeze), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_unsqueeze(&self, dim: isize) -> Result<Tensor> {
         let rank = self.ndim();
         let d = normalize_dim("unsqueeze", dim, rank + 1)?;
@@ -225,10 +237,14 @@ impl Tensor {
         layout.strides.insert(d, stride);
         reshaped_view(self, self.view_with(layout), "Unsqueeze")
     }
-    panicking!(unsqueeze => try_unsqueeze(dim: isize) -> Tensor);
+    panicking!(
+        /// Inserts a dim of size 1 at `dim` (`torch.unsqueeze`); `dim` ranges
+        /// over `-(rank+1)..=rank`.
+        unsqueeze => try_unsqueeze(dim: isize) -> Tensor
+    );
 
-    /// Removes `dim` if its size is 1, else returns the tensor unchanged
-    /// (`torch.squeeze(x, dim)`).
+    /// Like [`squeeze`](Tensor::squeeze), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_squeeze(&self, dim: isize) -> Result<Tensor> {
         let d = normalize_dim("squeeze", dim, self.ndim())?;
         if self.ndim() == 0 || self.dims()[d] != 1 {
@@ -239,12 +255,14 @@ impl Tensor {
         layout.strides.remove(d);
         reshaped_view(self, self.view_with(layout), "Squeeze")
     }
-    panicking!(squeeze => try_squeeze(dim: isize) -> Tensor);
+    panicking!(
+        /// Removes `dim` if its size is 1, else returns the tensor unchanged
+        /// (`torch.squeeze(x, dim)`).
+        squeeze => try_squeeze(dim: isize) -> Tensor
+    );
 
-    /// Removes every dim of size 1 (`torch.squeeze(x)`).
-    ///
-    /// Fails only in [`detect_anomaly`](crate::detect_anomaly) mode, when the
-    /// values hold a NaN or an infinity.
+    /// Like [`squeeze_all`](Tensor::squeeze_all), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_squeeze_all(&self) -> Result<Tensor> {
         let mut layout = self.layout.clone();
         let keep: Vec<bool> = self.dims().iter().map(|&s| s != 1).collect();
@@ -269,9 +287,16 @@ impl Tensor {
             .collect();
         reshaped_view(self, self.view_with(layout), "Squeeze")
     }
-    panicking!(squeeze_all => try_squeeze_all() -> Tensor);
+    panicking!(
+        /// Removes every dim of size 1 (`torch.squeeze(x)`).
+        ///
+        /// Fails only in [`detect_anomaly`](crate::detect_anomaly) mode, when the
+        /// values hold a NaN or an infinity.
+        squeeze_all => try_squeeze_all() -> Tensor
+    );
 
-    /// Merges dims `start_dim..=end_dim` into one (`torch.flatten`).
+    /// Like [`flatten`](Tensor::flatten), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_flatten(&self, start_dim: isize, end_dim: isize) -> Result<Tensor> {
         let rank = self.ndim();
         if rank == 0 {
@@ -290,7 +315,10 @@ impl Tensor {
         dims.extend_from_slice(&self.dims()[e + 1..]);
         self.try_reshape(dims)
     }
-    panicking!(flatten => try_flatten(start_dim: isize, end_dim: isize) -> Tensor);
+    panicking!(
+        /// Merges dims `start_dim..=end_dim` into one (`torch.flatten`).
+        flatten => try_flatten(start_dim: isize, end_dim: isize) -> Tensor
+    );
 }
 
 struct ReshapeBackward {
@@ -338,21 +366,8 @@ impl Backward for PermuteBackward {
 }
 
 impl Tensor {
-    /// A tensor with the same values laid out row-major without gaps
-    /// (`torch.Tensor.contiguous`): `self` itself (shared, no copy) when it
-    /// already is; otherwise a copy with a buffer of its own, recorded as an
-    /// op so gradients flow back to `self`. Like PyTorch's, such a copy of a
-    /// parameter is not the parameter: it is not a leaf, and an optimizer
-    /// refuses it (pass the parameter itself).
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let w = Tensor::new([[1.0f32, 2.0], [3.0, 4.0]]).requires_grad_(true);
-    /// let c = w.t().contiguous();
-    /// assert!(c.is_contiguous() && !c.is_leaf());
-    /// c.sum().backward();
-    /// assert_eq!(w.grad().unwrap().to_vec::<f32>(), vec![1.0; 4]);
-    /// ```
+    /// Like [`contiguous`](Tensor::contiguous), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_contiguous(&self) -> Result<Tensor> {
         if self.is_contiguous() {
             return Ok(self.clone());
@@ -360,7 +375,24 @@ impl Tensor {
         let out = crate::autograd::no_grad(|| self.contiguous_copy());
         record(out, &[self], |_| ContiguousBackward)
     }
-    panicking!(contiguous => try_contiguous() -> Tensor);
+    panicking!(
+        /// A tensor with the same values laid out row-major without gaps
+        /// (`torch.Tensor.contiguous`): `self` itself (shared, no copy) when it
+        /// already is; otherwise a copy with a buffer of its own, recorded as an
+        /// op so gradients flow back to `self`. Like PyTorch's, such a copy of a
+        /// parameter is not the parameter: it is not a leaf, and an optimizer
+        /// refuses it (pass the parameter itself).
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let w = Tensor::new([[1.0f32, 2.0], [3.0, 4.0]]).requires_grad_(true);
+        /// let c = w.t().contiguous();
+        /// assert!(c.is_contiguous() && !c.is_leaf());
+        /// c.sum().backward();
+        /// assert_eq!(w.grad().unwrap().to_vec::<f32>(), vec![1.0; 4]);
+        /// ```
+        contiguous => try_contiguous() -> Tensor
+    );
 }
 
 /// A copy passes its gradient through unchanged.

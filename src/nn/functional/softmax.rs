@@ -37,38 +37,46 @@ fn softmax_op(x: &Tensor, dim: isize, log: bool) -> Result<Tensor> {
 }
 
 impl Tensor {
-    /// `exp(xᵢ) / Σⱼ exp(xⱼ)` along `dim` (`torch.softmax(x, dim)`,
-    /// `torch.nn.functional.softmax`). Computed with the max subtracted, so
-    /// any finite input gives finite probabilities.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let p = Tensor::new([[1.0f64, 2.0, 3.0], [1e4, 0.0, -1e4]]).softmax(1);
-    /// let rows = p.sum_dim(1, false).to_vec::<f64>();
-    /// assert!(rows.iter().all(|s| (s - 1.0).abs() < 1e-12));
-    /// assert_eq!(p.to_vec::<f64>()[3], 1.0);
-    /// ```
+    /// Like [`softmax`](Tensor::softmax), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_softmax(&self, dim: isize) -> Result<Tensor> {
         require_float("softmax", self.dtype())?;
         softmax_op(self, dim, false)
     }
-    crate::ops::panicking!(softmax => try_softmax(dim: isize) -> Tensor);
+    crate::ops::panicking!(
+        /// `exp(xᵢ) / Σⱼ exp(xⱼ)` along `dim` (`torch.softmax(x, dim)`,
+        /// `torch.nn.functional.softmax`). Computed with the max subtracted, so
+        /// any finite input gives finite probabilities.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let p = Tensor::new([[1.0f64, 2.0, 3.0], [1e4, 0.0, -1e4]]).softmax(1);
+        /// let rows = p.sum_dim(1, false).to_vec::<f64>();
+        /// assert!(rows.iter().all(|s| (s - 1.0).abs() < 1e-12));
+        /// assert_eq!(p.to_vec::<f64>()[3], 1.0);
+        /// ```
+        softmax => try_softmax(dim: isize) -> Tensor
+    );
 
-    /// `xᵢ − log Σⱼ exp(xⱼ)` along `dim` (`torch.log_softmax(x, dim)`,
-    /// `torch.nn.functional.log_softmax`), computed as
-    /// `x − max − log Σ exp(x − max)`: finite for any finite input, even
-    /// where the probability underflows.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let lp = Tensor::new([0.0f64, -1e4]).log_softmax(0);
-    /// assert_eq!(lp.to_vec::<f64>(), vec![0.0, -1e4]);
-    /// ```
+    /// Like [`log_softmax`](Tensor::log_softmax), returning an [`Error`](crate::Error)
+    /// instead of panicking.
     pub fn try_log_softmax(&self, dim: isize) -> Result<Tensor> {
         require_float("log_softmax", self.dtype())?;
         softmax_op(self, dim, true)
     }
-    crate::ops::panicking!(log_softmax => try_log_softmax(dim: isize) -> Tensor);
+    crate::ops::panicking!(
+        /// `xᵢ − log Σⱼ exp(xⱼ)` along `dim` (`torch.log_softmax(x, dim)`,
+        /// `torch.nn.functional.log_softmax`), computed as
+        /// `x − max − log Σ exp(x − max)`: finite for any finite input, even
+        /// where the probability underflows.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let lp = Tensor::new([0.0f64, -1e4]).log_softmax(0);
+        /// assert_eq!(lp.to_vec::<f64>(), vec![0.0, -1e4]);
+        /// ```
+        log_softmax => try_log_softmax(dim: isize) -> Tensor
+    );
 }
 
 /// Gradients in terms of the output `y`:
