@@ -105,6 +105,12 @@ const CASES: &[Case] = &[
     ("arange NaN end", Kind::Invalid, &["arange", "NaN"], || {
         ok(Tensor::arange(0.0, f64::NAN, 1.0))
     }),
+    (
+        "arange stepping away from its end",
+        Kind::Invalid,
+        &["arange", "inconsistent with step sign"],
+        || ok(Tensor::arange(5.0, 0.0, 1.0)),
+    ),
     ("arange too many", Kind::Invalid, &["arange"], || {
         ok(Tensor::arange(0.0, 1e300, 1.0))
     }),

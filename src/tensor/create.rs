@@ -207,6 +207,17 @@ impl Tensor {
                 format!("need finite start/end and a finite non-zero step, got start={start}, end={end}, step={step}"),
             ));
         }
+        if (end - start) * step.signum() < 0.0 {
+            // As PyTorch: a step that walks away from `end` is a mistake,
+            // not an empty range.
+            return Err(Error::invalid(
+                "arange",
+                format!(
+                    "upper bound and lower bound inconsistent with step sign: \
+                     start={start}, end={end}, step={step}"
+                ),
+            ));
+        }
         let count = ((end - start) / step).ceil().max(0.0);
         if count > (isize::MAX as f64) / 8.0 {
             return Err(Error::invalid(
