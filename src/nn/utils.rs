@@ -162,21 +162,7 @@ fn checked_grads(op: &'static str, params: &[Tensor]) -> Result<Vec<Option<Tenso
         }
         let g = p.grad();
         if let Some(g) = &g {
-            if g.shape() != p.shape() {
-                return Err(Error::mismatch(
-                    op,
-                    format!("the gradient of parameter {i} must have the parameter's shape"),
-                    g.shape(),
-                    p.shape(),
-                ));
-            }
-            if g.dtype() != p.dtype() {
-                return Err(Error::DTypeMismatch {
-                    op,
-                    lhs: g.dtype(),
-                    rhs: p.dtype(),
-                });
-            }
+            crate::optim::check_grad(op, i, p, g)?;
         }
         grads.push(g);
     }

@@ -155,6 +155,14 @@ pub(crate) fn grads_of(op: &'static str, params: &[Tensor]) -> Result<Vec<Option
 /// the parameter's buffer mutably while reading the gradient.
 pub(crate) fn grad_of(op: &'static str, i: usize, p: &Tensor) -> Result<Option<Tensor>> {
     let Some(g) = p.grad() else { return Ok(None) };
+    check_grad(op, i, p, &g)?;
+    Ok(Some(unaliased(g, &[p])))
+}
+
+/// Checks that `g` can be parameter `i`'s gradient: its shape and dtype.
+/// (`set_grad` already refuses anything else; this keeps the error next to
+/// the update that would misread it.)
+pub(crate) fn check_grad(op: &'static str, i: usize, p: &Tensor, g: &Tensor) -> Result<()> {
     if g.shape() != p.shape() {
         return Err(Error::mismatch(
             op,
@@ -170,7 +178,7 @@ pub(crate) fn grad_of(op: &'static str, i: usize, p: &Tensor) -> Result<Option<T
             rhs: p.dtype(),
         });
     }
-    Ok(Some(unaliased(g, &[p])))
+    Ok(())
 }
 
 /// `g` itself, or a copy of it when it shares a buffer with one of the
